@@ -87,6 +87,8 @@ def build_exposures(data: Path) -> None:
             "pork_exports_to_china_value": "pork", "china_pork_imports_total": "pork",
             "dairy_imports_affected_by_china_cvd": "dairy"}
     for r in rows(data, "sector_agrifood.csv"):
+        if r["metric"].endswith("_change"):
+            continue  # a growth rate, not an exposure level (exposures are non-negative)
         out.append(tidy(r, agri[r["metric"]], r["metric"]))
     for r in rows(data, "china_trade_measures.csv"):
         if r["measure"] == "China CVD on EU dairy" and r["event"] == "investigation opened":
@@ -119,8 +121,13 @@ def build_exposures(data: Path) -> None:
         out.append([iso, "rare_earth_magnets", "automotive_supplier_hub", 1, "flag", "2025",
                     "SOURCES.md section 3.5 (qualitative: automotive supplier hubs most exposed to magnet licensing)",
                     "low", "qualitative; member-state magnet dependence NOT FOUND as a quantified table"])
-    out = [r for r in out if r[3] != ""] + [r for r in out if r[3] == ""]
-    out = [r for r in out if r[3] != ""]
+    out = [r for r in out if r[3] != ""]  # plants whose amount was not found stay out
+    for extra in sorted((PARAMS / "research").glob("*.csv")):
+        # figures researched for this project (same long format, each row sourced)
+        with open(extra, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                out.append([r[k] for k in ["iso2", "sector", "indicator", "value", "unit", "year",
+                                           "source", "confidence", "note"]])
     write(PARAMS / "exposures.csv",
           ["iso2", "sector", "indicator", "value", "unit", "year", "source", "confidence", "note"], out)
 
@@ -130,8 +137,12 @@ def build_alignment(data: Path) -> None:
     for r in rows(data, "alignment_indicators.csv"):
         if r["metric"] == "ev_cvd_vote_2024_10_04":
             continue  # the vote is a back-test target, never an input to stance
+        confidence, note = r["confidence"], r["note"]
+        if confidence.startswith("high (for text)"):
+            # the survey's text is high confidence; per-country percentages were not found
+            confidence, note = "high", (note + "; " + r["confidence"]).strip("; ")
         body.append([r["iso2"], r["metric"], r["value"], r["unit"], r["year"], r["source"],
-                     r["confidence"], r["note"]])
+                     confidence, note])
     write(PARAMS / "alignment.csv",
           ["iso2", "indicator", "value", "unit", "year", "source", "confidence", "note"], body)
 

@@ -1,0 +1,199 @@
+"""Typed, validated registries of the TOML parameter files.
+
+measures.toml, instruments.toml, eu_levers.toml, strategies.toml and behaviour.toml are read
+here into pydantic models. Every number is a :class:`Sourced` value (value, source,
+confidence), so provenance travels with it into manifests. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import data
+from .errors import InputError
+from .rules import RULES
+
+__all__ = ["Sourced", "Measure", "Instrument", "Lever", "Coefficients", "measures", "instruments",
+           "levers", "strategy_params", "coefficients", "validation_error"]
+
+CONFIDENCE = data.CONFIDENCE_LEVELS + ("assumption", "calibrated")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(Strict):
+    """A number with its source and confidence."""
+
+    value: float
+    source: str = Field(min_length=1)
+    confidence: str
+    note: str = ""
+
+    @field_validator("confidence")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CONFIDENCE:
+            raise ValueError(f"unknown confidence '{v}' (expected one of {', '.join(CONFIDENCE)})")
+        return v
+
+
+class Measure(Strict):
+    """A measure put to the vote: its rule, stakes by exposure channel and who gains or loses."""
+
+    name: str
+    title: str
+    doc: str
+    rule: str
+    trade_defence: bool
+    sectors: list[str]
+    gains: str
+    loses: str
+    source: str
+    intercept: Sourced
+    stakes: dict[str, Sourced]
+
+    @field_validator("rule")
+    @classmethod
+    def _rule(cls, v: str) -> str:
+        if v not in RULES:
+            raise ValueError(f"unknown rule '{v}' (expected one of {', '.join(RULES)})")
+        return v
+
+
+class Instrument(Strict):
+    """One of China's instruments: a stick or a carrot reaching states through one channel."""
+
+    name: str
+    kind: Literal["stick", "carrot"]
+    channel: str
+    doc: str
+    source: str
+    cost: Sourced
+    effect: Sourced
+    lag: Sourced
+    credibility: Sourced
+    evidence: dict[str, Sourced] = {}
+
+    @field_validator("credibility")
+    @classmethod
+    def _probability(cls, v: Sourced) -> Sourced:
+        if not 0.0 <= v.value <= 1.0:
+            raise ValueError(f"credibility {v.value} outside [0, 1]")
+        return v
+
+
+class Lever(Strict):
+    """An EU-side lever the Commission can use (policy paper, 'European dilemmas')."""
+
+    name: str
+    doc: str
+    source: str
+    effect: str
+    strength: Sourced
+
+    @field_validator("strength")
+    @classmethod
+    def _fraction(cls, v: Sourced) -> Sourced:
+        if not 0.0 <= v.value <= 1.0:
+            raise ValueError(f"strength {v.value} outside [0, 1]")
+        return v
+
+
+class Coefficients(Strict):
+    """Behavioural coefficients of the vote-choice model (see model/behaviour.py)."""
+
+    beta_stance: Sourced
+    beta_stakes: Sourced
+    beta_pressure: Sourced
+    beta_peer: Sourced
+    beta_backlash: Sourced
+    cut_low: Sourced
+    cut_high: Sourced
+    shock_sd: Sourced
+    w_bri: Sourced
+    w_ceec: Sourced
+    w_opinion: Sourced
+    w_china_index: Sourced
+    exposure_ref_pct_gdp: Sourced
+    exposure_ref_per_1000: Sourced
+
+    def values(self) -> dict[str, float]:
+        return {k: getattr(self, k).value for k in type(self).model_fields}
+
+
+def validation_error(exc: ValidationError, path: object, prefix: str = "") -> InputError:
+    """Turn the first pydantic error into a one-line InputError naming file and field."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    return InputError(message, file=path, field=field or None)
+
+
+def _registry(path: Path, model: type[Strict]) -> dict[str, Strict]:
+    raw = data.read_toml(path)
+    out = {}
+    for name, body in raw.items():
+        if not isinstance(body, dict):
+            raise InputError("expected a table", file=path, field=name)
+        try:
+            out[name] = model(name=name, **body)
+        except ValidationError as exc:
+            raise validation_error(exc, path, name) from None
+    return out
+
+
+@lru_cache(maxsize=4)
+def _cached(kind: str, path: Path):
+    if kind == "measures":
+        return _registry(path, Measure)
+    if kind == "instruments":
+        return _registry(path, Instrument)
+    if kind == "levers":
+        return _registry(path, Lever)
+    if kind == "strategies":
+        raw = data.read_toml(path)
+        try:
+            return {name: {k: Sourced(**v) for k, v in body.items()} for name, body in raw.items()}
+        except (ValidationError, TypeError, AttributeError) as exc:
+            if isinstance(exc, ValidationError):
+                raise validation_error(exc, path) from None
+            raise InputError("expected tables of sourced values", file=path) from None
+    raw = data.read_toml(path)
+    try:
+        return Coefficients(**raw.get("coefficients", {}))
+    except ValidationError as exc:
+        raise validation_error(exc, path, "coefficients") from None
+
+
+def measures(path: Path | None = None) -> dict[str, Measure]:
+    """All measures by name (params/measures.toml)."""
+    return _cached("measures", Path(path) if path else data.PARAMS_DIR / "measures.toml")
+
+
+def instruments(path: Path | None = None) -> dict[str, Instrument]:
+    """All China instruments by name (params/instruments.toml)."""
+    return _cached("instruments", Path(path) if path else data.PARAMS_DIR / "instruments.toml")
+
+
+def levers(path: Path | None = None) -> dict[str, Lever]:
+    """All EU-side levers by name (params/eu_levers.toml)."""
+    return _cached("levers", Path(path) if path else data.PARAMS_DIR / "eu_levers.toml")
+
+
+def strategy_params(path: Path | None = None) -> dict[str, dict[str, Sourced]]:
+    """Parameters of China's strategies by strategy name (params/strategies.toml)."""
+    return _cached("strategies", Path(path) if path else data.PARAMS_DIR / "strategies.toml")
+
+
+def coefficients(path: Path | None = None) -> Coefficients:
+    """Behavioural coefficients (params/behaviour.toml, or a calibrated copy)."""
+    return _cached("coefficients", Path(path) if path else data.PARAMS_DIR / "behaviour.toml")
