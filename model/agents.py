@@ -133,7 +133,7 @@ class China(mesa.Agent):
         if size == 0:
             return
         cred = m.credibility(ins.name)
-        believed = m.draw_uniform() < cred
+        believed = m.draw_uniform("credibility") < cred
         if ins.kind == "stick":
             target.stick += size * believed
             target.stick_expected += size * cred

@@ -322,3 +322,8 @@ def list_cmd() -> None:
         for name, doc in rows:
             table.add_row(name, doc)
         console.print(table)
+
+
+# Commands defined beside the modules they drive (one line each).
+# [calibration commands]
+# [scenario commands]

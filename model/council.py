@@ -3,10 +3,13 @@
 One model run steps the member states, China and the Commission round by round, then samples
 the final vote in every replication and evaluates all of them at once with model.rules.
 
-Random numbers come in fixed blocks of :data:`BLOCK` replications, each with its own stream
-``SeedSequence(seed, spawn_key=(point, block))``. A replication's numbers therefore depend
-only on the seed, the experiment point and its block - not on how many replications run
-together or how the work is split, as long as chunks are whole blocks.
+Random numbers come in fixed blocks of :data:`BLOCK` replications, each with its own streams
+``SeedSequence(seed, spawn_key=(point, block, purpose))`` - one for preference shocks, one for
+the credibility of China's instruments, one for the final vote. A replication's numbers
+therefore depend only on the seed, the experiment point and its block - not on how many
+replications run together or how the work is split, as long as chunks are whole blocks - and
+two scenarios run with the same seed share their shocks and vote draws exactly (common random
+numbers), whatever China does in each.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ __all__ = ["BLOCK", "CouncilModel", "RunOutput", "block_streams"]
 BLOCK = 250
 
 
-def block_streams(seed: int, point: int, first_block: int, sizes: list[int]) -> list[np.random.Generator]:
-    """One generator per block of replications, keyed by (seed, point, block index)."""
-    return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, first_block + b)))
+PURPOSES = ("shock", "credibility", "vote")
+
+
+def block_streams(seed: int, point: int, first_block: int, sizes: list[int],
+                  purpose: str) -> list[np.random.Generator]:
+    """One generator per block of replications, keyed by (seed, point, block, purpose)."""
+    code = PURPOSES.index(purpose)
+    return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, first_block + b, code)))
             for b in range(len(sizes))]
 
 
@@ -58,7 +66,7 @@ class CouncilModel(mesa.Model):
         self.scenario = scenario
         self.replications = R = int(replications)
         self.sizes = [min(block_size, R - s) for s in range(0, R, block_size)]
-        self.streams = block_streams(seed, point, first_block, self.sizes)
+        self.streams = {p: block_streams(seed, point, first_block, self.sizes, p) for p in PURPOSES}
         self.round = 0
         n = len(scenario.all_states)
         self.participating = np.array([s in set(scenario.states) for s in scenario.all_states])
@@ -71,7 +79,7 @@ class CouncilModel(mesa.Model):
                                    [k for k in scenario.instruments
                                     if k in _default_budget_instruments(scenario)])
         self.aci_factor = 1.0
-        shock = self.draw_normal((n,)) * scenario.coef["shock_sd"]       # (R, n)
+        shock = self.draw_normal("shock", (n,)) * scenario.coef["shock_sd"]       # (R, n)
         self.member_states = [
             MemberState(self, i, iso, int(scenario.populations[i]), float(scenario.stance[i]),
                         shock[:, i])
@@ -105,11 +113,13 @@ class CouncilModel(mesa.Model):
         self._deliberate()                      # opening positions, before any pressure
 
     # --- random numbers, block by block ------------------------------------------------
-    def draw_uniform(self, extra: tuple = ()) -> np.ndarray:
-        return np.concatenate([g.random((s, *extra)) for g, s in zip(self.streams, self.sizes)])
+    def draw_uniform(self, purpose: str, extra: tuple = ()) -> np.ndarray:
+        """Uniform draws (R, *extra), block by block from the ``purpose`` streams."""
+        return np.concatenate([g.random((s, *extra)) for g, s in zip(self.streams[purpose], self.sizes)])
 
-    def draw_normal(self, extra: tuple = ()) -> np.ndarray:
-        return np.concatenate([g.standard_normal((s, *extra)) for g, s in zip(self.streams, self.sizes)])
+    def draw_normal(self, purpose: str, extra: tuple = ()) -> np.ndarray:
+        return np.concatenate([g.standard_normal((s, *extra))
+                               for g, s in zip(self.streams[purpose], self.sizes)])
 
     # --- quantities the agents read ------------------------------------------------------
     def credibility(self, instrument: str) -> float:
@@ -199,7 +209,7 @@ class CouncilModel(mesa.Model):
     def final_vote(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sample every replication's vote; return votes (R, n), outcomes (R,), pivotal (n, R)."""
         n = len(self.member_states)
-        u = self.draw_uniform((n,))                                            # (R, n)
+        u = self.draw_uniform("vote", (n,))                                            # (R, n)
         votes = sample_votes(self.probabilities.transpose(1, 0, 2), u)
         votes[:, ~self.participating] = ABSENT
         pops = self.scenario.populations
