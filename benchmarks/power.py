@@ -1,0 +1,109 @@
+"""Timing of the exact power and passage-probability engine against brute-force enumeration.
+
+Run: ``.venv/bin/python benchmarks/power.py``. Prints the best-of-N wall time of
+
+* all power indices of the EU27 under QMV (meet-in-the-middle, exact);
+* the passage probability of the EU27 (p_adopted only, and with every state's criticality);
+* a brute-force enumeration of all 2^20 coalitions of a random 20-state QMV game (the same
+  computation: swing counts per state and coalition size), scaled by 2^(27-20) to estimate the
+  EU27, and the ratio brute / exact.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model.data import EU27, load_population  # noqa: E402
+from model.power import _layout, passage_probability, power_indices, swing_counts  # noqa: E402
+from model.rules import game  # noqa: E402
+
+
+def best_of(fn, runs: int) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def brute_force_counts(g) -> tuple[np.ndarray, np.ndarray]:
+    """Swings[i, k] and winning[k] by checking every one of the 2^n coalitions."""
+    n = g.n
+    masks = np.arange(1 << n, dtype=np.int64)
+    bits = ((masks[:, None] >> np.arange(n)) & 1).astype(np.int8)
+    sizes = bits.sum(axis=1, dtype=np.int64)
+    pops = bits.astype(np.float64) @ np.array(g.populations, dtype=np.float64)  # exact < 2^53
+    thresholds = np.array([min(t, g.never) for t in g.thresholds], dtype=np.float64)
+    wins = pops >= thresholds[sizes]
+    swings = np.zeros((n, n), dtype=np.int64)
+    for i in range(n):
+        without = masks[bits[:, i] == 0]
+        pivotal = wins[without | (1 << i)] & ~wins[without]
+        swings[i] = np.bincount(sizes[without][pivotal], minlength=n)
+    return swings, np.bincount(sizes[wins], minlength=n + 1)
+
+
+def main() -> None:
+    pops = load_population()
+    table = {k: int(v) for k, v in pops.items()}
+    print(f"machine: {__import__('os').cpu_count()} cores, numpy {np.__version__}")
+    print("EU27, Council 2025 populations")
+
+    def cold(fn):
+        def run():
+            _layout.cache_clear()  # the sorted half-enumerations are cached per population table
+            return fn()
+        return run
+
+    t_power = best_of(cold(lambda: power_indices("qmv")), 30)
+    t_power_warm = best_of(lambda: power_indices("qmv"), 30)
+    print(f"  power_indices('qmv'): all 5 indices, exact      best of 30: {t_power * 1e3:7.2f} ms"
+          f"  (cold cache; {t_power_warm * 1e3:.2f} ms with the half-enumerations cached)")
+    frame = power_indices("qmv")
+    for state in ("DE", "FR", "MT"):
+        row = frame.loc[state]
+        print(f"    {state}: banzhaf_normalised {row['banzhaf_normalised']:.6f}  "
+              f"shapley_shubik {row['shapley_shubik']:.6f}")
+    print(f"    winning coalitions {frame.attrs['winning_coalitions']:,} of 2^27")
+
+    rng = np.random.default_rng(2024)
+    probs = {s: float(p) for s, p in zip(EU27, rng.uniform(0.2, 0.95, 27))}
+    t_pass = best_of(cold(lambda: passage_probability("qmv", probs, criticality=False)), 50)
+    t_pass_warm = best_of(lambda: passage_probability("qmv", probs, criticality=False), 50)
+    t_crit = best_of(cold(lambda: passage_probability("qmv", probs)), 30)
+    t_crit_warm = best_of(lambda: passage_probability("qmv", probs), 30)
+    p = passage_probability("qmv", probs).p_adopted
+    print(f"  passage_probability('qmv'): p_adopted only      best of 50: {t_pass * 1e3:7.2f} ms"
+          f"  (cold; {t_pass_warm * 1e3:.2f} ms cached; p_adopted = {p:.6f})")
+    print(f"  passage_probability('qmv'): with criticality    best of 30: {t_crit * 1e3:7.2f} ms"
+          f"  (cold; {t_crit_warm * 1e3:.2f} ms cached)")
+
+    n_small = 20
+    subset = sorted(rng.choice(len(EU27), n_small, replace=False))
+    states = [EU27[i] for i in subset]
+    g20 = game("qmv", table, states)  # partial participation rules for the 20 states
+    start = time.perf_counter()
+    brute = brute_force_counts(g20)
+    t_brute = time.perf_counter() - start
+    exact = swing_counts(g20)
+    same = np.array_equal(brute[0], exact.swings) and np.array_equal(brute[1], exact.winning)
+    t_exact20 = best_of(cold(lambda: swing_counts(g20)), 30)
+    estimate = t_brute * 2 ** (27 - n_small)
+    print(f"brute force, random n={n_small} subset of the EU27 under qmv (numpy, all 2^{n_small} "
+          f"coalitions): {t_brute:.3f} s; exact swing counts on the same game "
+          f"{t_exact20 * 1e3:.2f} ms; identical: {same}")
+    print(f"brute force for n=27 ESTIMATED by scaling the n={n_small} time by 2^{27 - n_small} = "
+          f"{2 ** (27 - n_small)}: {estimate:.1f} s (not measured)")
+    print(f"ratio brute(27, estimated) / exact power_indices(27, cold): {estimate / t_power:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()
