@@ -156,7 +156,8 @@ def probability_cmd(
     head = f"P(adopted) = {payload['p_adopted']:.4f}"
     if rule == "comitology":
         head += f"; P(blocked) = {payload['p_blocked']:.4f}; P(no opinion) = {payload['p_no_opinion']:.4f}"
-    table = Table(title=head)
+    console.print(head)
+    table = Table(title="Criticality: probability that the state's vote decides the outcome")
     table.add_column("state")
     table.add_column("criticality", justify="right")
     for row in sorted(payload["states"], key=lambda r: -r["criticality"]):
