@@ -74,10 +74,9 @@ class CouncilModel(mesa.Model):
         self._stake_scale = {"negative": 1.0, "all": 1.0}
         self.stakes = scenario.stakes(self.exposure)
         self.intercept = scenario.intercept
-        self.budget_instruments = (list(scenario.spec.china.instruments)
-                                   if scenario.spec.china.instruments else
-                                   [k for k in scenario.instruments
-                                    if k in _default_budget_instruments(scenario)])
+        # China's budget buys the instruments the experiment allows (all by default); actions
+        # already in force may use others.
+        self.budget_instruments = list(scenario.spec.china.instruments or scenario.instruments)
         self.aci_factor = 1.0
         shock = self.draw_normal("shock", (n,)) * scenario.coef["shock_sd"]       # (R, n)
         self.member_states = [
@@ -244,6 +243,3 @@ def _decisive(outcomes: np.ndarray, rule: str) -> np.ndarray:
         return outcomes != OUTCOMES["comitology"].index("blocked")
     return outcomes == 0
 
-
-def _default_budget_instruments(scenario: Scenario) -> list[str]:
-    return list(scenario.instruments)
