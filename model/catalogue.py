@@ -17,8 +17,9 @@ from . import data
 from .errors import InputError
 from .rules import RULES
 
-__all__ = ["Sourced", "Measure", "Instrument", "Lever", "Coefficients", "measures", "instruments",
-           "levers", "strategy_params", "coefficients", "validation_error"]
+__all__ = ["Sourced", "Measure", "Instrument", "Lever", "Coefficients", "MeasureCalibration",
+           "measures", "instruments", "levers", "strategy_params", "coefficients",
+           "calibrated_measures", "validation_error"]
 
 CONFIDENCE = data.CONFIDENCE_LEVELS + ("assumption", "calibrated")
 
@@ -127,6 +128,13 @@ class Coefficients(Strict):
         return {k: getattr(self, k).value for k in type(self).model_fields}
 
 
+class MeasureCalibration(Strict):
+    """Calibrated intercept and stakes weights of one measure (behaviour.toml ``[measures]``)."""
+
+    intercept: Sourced | None = None
+    stakes: dict[str, Sourced] = {}
+
+
 def validation_error(exc: ValidationError, path: object, prefix: str = "") -> InputError:
     """Turn the first pydantic error into a one-line InputError naming file and field."""
     err = exc.errors()[0]
@@ -151,7 +159,7 @@ def _registry(path: Path, model: type[Strict]) -> dict[str, Strict]:
     return out
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _cached(kind: str, path: Path):
     if kind == "measures":
         return _registry(path, Measure)
@@ -168,10 +176,34 @@ def _cached(kind: str, path: Path):
                 raise validation_error(exc, path) from None
             raise InputError("expected tables of sourced values", file=path) from None
     raw = data.read_toml(path)
+    if kind == "calibrated":
+        return _calibrated(raw.get("measures", {}), path)
     try:
         return Coefficients(**raw.get("coefficients", {}))
     except ValidationError as exc:
         raise validation_error(exc, path, "coefficients") from None
+
+
+def _calibrated(raw: object, path: Path) -> dict[str, MeasureCalibration]:
+    if not isinstance(raw, dict):
+        raise InputError("expected a table", file=path, field="measures")
+    known = measures()
+    out = {}
+    for name, body in raw.items():
+        if name not in known:
+            raise InputError(f"unknown measure '{name}'", file=path, field=f"measures.{name}")
+        if not isinstance(body, dict):
+            raise InputError("expected a table", file=path, field=f"measures.{name}")
+        try:
+            entry = MeasureCalibration(**body)
+        except ValidationError as exc:
+            raise validation_error(exc, path, f"measures.{name}") from None
+        for ch in entry.stakes:
+            if ch not in known[name].stakes:
+                raise InputError(f"'{ch}' is not a stakes channel of {name}", file=path,
+                                 field=f"measures.{name}.stakes.{ch}")
+        out[name] = entry
+    return out
 
 
 def measures(path: Path | None = None) -> dict[str, Measure]:
@@ -197,3 +229,9 @@ def strategy_params(path: Path | None = None) -> dict[str, dict[str, Sourced]]:
 def coefficients(path: Path | None = None) -> Coefficients:
     """Behavioural coefficients (params/behaviour.toml, or a calibrated copy)."""
     return _cached("coefficients", Path(path) if path else data.PARAMS_DIR / "behaviour.toml")
+
+
+def calibrated_measures(path: Path | None = None) -> dict[str, MeasureCalibration]:
+    """Calibrated measure intercepts and stakes weights by measure name (the ``[measures]``
+    table of params/behaviour.toml; empty when nothing has been calibrated)."""
+    return _cached("calibrated", Path(path) if path else data.PARAMS_DIR / "behaviour.toml")

@@ -326,5 +326,5 @@ def list_cmd() -> None:
 
 
 # Commands defined beside the modules they drive (one line each).
-# [calibration commands]
-# [scenario commands]
+from .cli_calibration import register as _calibration; _calibration(app)  # noqa: E402, E702
+from .cli_scenarios import register as _scenarios; _scenarios(app)  # noqa: E402, E702

@@ -80,6 +80,7 @@ class ExperimentResult:
     china: pd.DataFrame           # China's actions (in force and planned)
     manifest: dict = field(default_factory=dict)
     source_path: Path | None = None
+    votes: np.ndarray | None = None   # (R, 27) position codes of every replication's vote
 
 
 def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
@@ -296,7 +297,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         "data_sha256": data_hashes(),
         "version": __version__,
     }
-    return ExperimentResult(spec, summary, states, rounds, reps, china, manifest, source_path)
+    return ExperimentResult(spec, summary, states, rounds, reps, china, manifest, source_path,
+                            votes=combined.votes)
 
 
 def _csv(frame: pd.DataFrame) -> str:

@@ -17,6 +17,7 @@ data mark UNVERIFIED are used and flagged, never silently promoted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -88,9 +89,26 @@ def _gdp(exposures: pd.DataFrame) -> pd.DataFrame:
 def build_exposures(exposures: pd.DataFrame | None = None,
                     population: pd.Series | None = None, ref_pct_gdp: float = 0.1,
                     ref_per_1000: float = 10.0) -> ExposureTable:
-    """Compute every channel for the 27 states from the long exposure table."""
-    exposures = load_exposures() if exposures is None else exposures
+    """Compute every channel for the 27 states from the long exposure table.
+
+    With the shipped table (``exposures=None``) the result is cached per population and
+    references, since sweeps resolve many scenarios from the same data.
+    """
     population = (load_member_states()["population"] if population is None else population)
+    if exposures is None:
+        key = tuple((s, int(population.loc[s])) for s in EU27)
+        return _shipped(key, float(ref_pct_gdp), float(ref_per_1000))
+    return _build(exposures, population, ref_pct_gdp, ref_per_1000)
+
+
+@lru_cache(maxsize=32)
+def _shipped(population: tuple, ref_pct_gdp: float, ref_per_1000: float) -> ExposureTable:
+    pop = pd.Series(dict(population), name="population")
+    return _build(load_exposures(), pop, ref_pct_gdp, ref_per_1000)
+
+
+def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
+           ref_per_1000: float) -> ExposureTable:
     gdp = _gdp(exposures)
     raw = pd.DataFrame(0.0, index=pd.Index(EU27, name="iso2"), columns=[c.name for c in CHANNELS])
     prov = []

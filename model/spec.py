@@ -2,8 +2,12 @@
 
 An experiment file (experiments/*.toml, and the recorded-vote cases in params/votes/) names
 the measure, China's strategy, budget and actions already in force, the Commission's options,
-parameter overrides, rounds, replications and seed. Unknown keys or values are errors that
-name the file and the field.
+parameter overrides, rounds, replications and seed; a case file adds an ``[observed]`` table
+(:class:`ObservedSpec`). Unknown keys or values are errors that name the file and the field.
+
+A measure's intercept and stakes weights come from params/measures.toml (priors) unless the
+behaviour file carries calibrated values for that measure (``[measures.<name>]``, written by
+``eucoalition calibrate``); an ``intercept`` or ``stakes.<channel>`` override wins over both.
 
 Override keys (``[overrides]``): a behavioural coefficient (``beta_stance``), ``intercept``,
 ``stakes.<channel>``, ``exposure.<channel>`` (a multiplier on that channel's exposure),
@@ -13,6 +17,7 @@ Override keys (``[overrides]``): a behavioural coefficient (``beta_stance``), ``
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +34,8 @@ from .rules import RULES
 from .stance import stance_scores
 from .strategies import STRATEGIES
 
-__all__ = ["ActionSpec", "ChinaSpec", "CommissionSpec", "ExperimentSpec", "Scenario",
-           "load_spec", "resolve", "apply_overrides"]
+__all__ = ["ActionSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec", "ExperimentSpec",
+           "Scenario", "load_spec", "resolve", "apply_overrides"]
 
 
 class Strict(BaseModel):
@@ -99,6 +104,50 @@ class CommissionSpec(Strict):
         return v
 
 
+class ObservedSpec(Strict):
+    """A recorded vote (the ``[observed]`` table of a case file in params/votes/).
+
+    ``positions`` maps every one of the 27 member states to for / against / abstain / absent;
+    ``source`` says where the record comes from and ``date`` (YYYY-MM-DD) when the vote was held.
+    """
+
+    positions: dict[str, Literal["for", "against", "abstain", "absent"]]
+    source: str = Field(min_length=1)
+    date: str
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        if isinstance(v, datetime.date):
+            v = v.isoformat()
+        try:
+            datetime.date.fromisoformat(str(v))
+        except ValueError:
+            raise ValueError(f"'{v}' is not a date (expected YYYY-MM-DD)") from None
+        return str(v)
+
+    @field_validator("positions", mode="before")
+    @classmethod
+    def _codes(cls, v):
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for code, position in v.items():
+            try:
+                iso = normalise_iso2(code)
+            except InputError:
+                raise ValueError(f"unknown country code '{code}' "
+                                 "(expected the EU27 ISO2 codes)") from None
+            if iso in out:
+                raise ValueError(f"{iso} is listed twice")
+            out[iso] = position
+        missing = [s for s in EU27 if s not in out]
+        if missing:
+            raise ValueError(f"no position for {', '.join(missing)} (list all 27 states; "
+                             "'absent' for a state that did not take part)")
+        return {s: out[s] for s in EU27}
+
+
 class ExperimentSpec(Strict):
     name: str
     description: str = ""
@@ -113,7 +162,7 @@ class ExperimentSpec(Strict):
     commission: CommissionSpec = CommissionSpec()
     overrides: dict[str, float] = {}
     sweep: dict[str, Any] | None = None
-    observed: dict[str, Any] | None = None
+    observed: ObservedSpec | None = None
 
     @field_validator("measure")
     @classmethod
@@ -248,7 +297,10 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         if k.startswith("exposure."):
             exposure[:, channels.index(k.split(".")[1])] *= v
     stance = stance_scores({k: coef[k] for k in ("w_bri", "w_ceec", "w_opinion", "w_china_index")})
+    # calibrated intercept and stakes (params/behaviour.toml [measures]) replace the priors
+    calibrated = catalogue.calibrated_measures().get(spec.measure, catalogue.MeasureCalibration())
     weights = {ch: s.value for ch, s in measure.stakes.items()}
+    weights.update({ch: s.value for ch, s in calibrated.stakes.items()})
     for ch in weights:
         if ch not in channels:
             raise InputError(f"unknown channel '{ch}'", field=f"{spec.measure}.stakes")
@@ -275,7 +327,8 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     return Scenario(
         spec=spec, measure=measure, rule=rule, states=states, all_states=list(EU27),
         populations=pop.loc[list(EU27)].to_numpy(dtype=np.int64), coef=coef,
-        intercept=o.get("intercept", measure.intercept.value), stakes_weights=weights,
+        intercept=o.get("intercept", (calibrated.intercept or measure.intercept).value),
+        stakes_weights=weights,
         exposure=exposure, exposure_table=table, channels=channels,
         stance=stance.loc[list(EU27)].to_numpy(dtype=float), instruments=instruments,
         levers=levers, budget=o.get("china.budget", spec.china.budget), strategy_params=sparams,

@@ -1,0 +1,121 @@
+"""Sweep throughput: the local executor and Dask with 1 and 2 workers, on the same design.
+
+Prints design points x replications per second for each executor, measured side by side in
+this run, and the speed-up of 2 Dask workers over 1 (and over the local executor). It also
+checks that every executor wrote byte-identical results.
+
+The Dask clusters are started and every process (the local one too) is warmed up with one tiny
+run before the clock starts, and the sweep connects to the clusters by scheduler address - the
+path a real cluster takes - so the figures are steady-state throughput, not start-up. A pure CPU
+task run on the same clusters shows how much parallelism the machine offers at that moment: the
+speed-up of the sweep cannot exceed it.
+
+Usage::
+
+    .venv/bin/python benchmarks/sweep.py [--points 8] [--replications 1000] [--rounds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.sweep import run_sweep  # noqa: E402
+
+FLAGSHIP = ROOT / "experiments" / "aci_rare_earth_divide_and_rule.toml"
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def _spin(seconds_of_work: int) -> float:
+    """A pure CPU task (no I/O, no shared state), to measure how much parallelism the machine
+    actually offers right now."""
+    total = 0.0
+    for i in range(seconds_of_work * 3_000_000):
+        total += i % 7
+    return total
+
+
+def _ceiling(client, tasks: int) -> float:
+    start = time.perf_counter()
+    client.gather(client.map(_spin, [1] * tasks, pure=False))
+    return time.perf_counter() - start
+
+
+def _warm() -> int:
+    """Load the model, params/ and its caches in this process: one tiny run at a point the
+    benchmark never uses."""
+    from model.spec import load_spec
+    from model.sweep import evaluate_point
+
+    spec = load_spec(FLAGSHIP).model_copy(update={"replications": 250, "rounds": 1})
+    evaluate_point(spec, 10_000)
+    return os.getpid()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=8,
+                        help="design points (budget levels x 2 strategies)")
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=12)
+    args = parser.parse_args()
+    from dask.distributed import Client, LocalCluster
+
+    from model.spec import load_spec
+
+    levels = max(1, args.points // 2)
+    budgets = [round(i / max(levels - 1, 1), 4) for i in range(levels)]
+    spec = load_spec(FLAGSHIP).model_copy(update={"rounds": args.rounds, "sweep": None})
+    params = {"china.budget": budgets, "china.strategy": ["stick_only", "divide_and_rule"]}
+    n_points = len(budgets) * 2
+    work = n_points * args.replications
+    print(f"design: {n_points} points (china.budget x china.strategy) x {args.replications:,} "
+          f"replications x {args.rounds} rounds; {os.cpu_count()} CPUs")
+    timings, outputs, ceilings = {}, {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, workers in (("local", None), ("dask, 1 worker", 1), ("dask, 2 workers", 2)):
+            out = Path(tmp) / label.replace(" ", "_").replace(",", "")
+            if workers is None:
+                _warm()
+                start = time.perf_counter()
+                run_sweep(spec, out, params=params, replications=args.replications, chunk=4)
+                timings[label] = time.perf_counter() - start
+            else:
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                        Client(cluster) as client:
+                    client.run(_warm)
+                    ceilings[label] = _ceiling(client, 4)
+                    start = time.perf_counter()
+                    run_sweep(spec, out, params=params, replications=args.replications, chunk=4,
+                              executor="dask", scheduler=cluster.scheduler_address)
+                    timings[label] = time.perf_counter() - start
+            outputs[label] = files(out)
+            print(f"{label:>16}: {timings[label]:7.2f} s  {work / timings[label]:10,.0f} "
+                  "replications/s  "
+                  f"{n_points / timings[label]:6.2f} points/s")
+    same = all(o == outputs["local"] for o in outputs.values())
+    ceiling = ceilings["dask, 1 worker"] / ceilings["dask, 2 workers"]
+    print(f"parallelism available (pure CPU task, 2 workers vs 1): {ceiling:.2f}x")
+    one, two = timings["dask, 1 worker"], timings["dask, 2 workers"]
+    print(f"speed-up, 2 dask workers vs 1: {one / two:.2f}x")
+    print(f"speed-up, 2 dask workers vs local: {timings['local'] / two:.2f}x")
+    print(f"outputs identical across executors: {'yes' if same else 'NO'}")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
