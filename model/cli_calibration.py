@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_cmd(
         cases: list[Path] = typer.Argument(
-            ..., help="Case files (experiment TOML with an [observed] table), "
+            ..., help="Case files (experiment TOML with an \\[observed] table), "
                       "e.g. params/votes/*.toml."),
         replications: Optional[int] = typer.Option(None, help="Override the cases' replications."),
         seed: Optional[int] = typer.Option(None, help="Override the cases' seeds."),

@@ -163,12 +163,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sweep")
     def sweep_cmd(
-        experiment: Path = typer.Argument(..., help="Experiment file (TOML), with a [sweep] table "
+        experiment: Path = typer.Argument(..., help="Experiment file (TOML), with a \\[sweep] table "
                                                     "unless --param is given."),
         param: Optional[list[str]] = typer.Option(
             None, "--param", help="name=v1,v2,... (levels), name=lo:hi (range, lhs/sobol) or "
                                   "name=lo:hi:n (range with n grid levels). Repeatable; replaces "
-                                  "the file's [sweep.parameters]."),
+                                  "the file's \\[sweep.parameters]."),
         design: Optional[str] = typer.Option(None, help="grid, lhs or sobol (default: the file's, "
                                                         "else grid)."),
         samples: Optional[int] = typer.Option(None, help="Points of an lhs design; base sample "
