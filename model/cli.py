@@ -6,15 +6,14 @@ stderr and exits with code 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from .cli_common import check_counts, console, emit_json, pct, progress_bar
 from .data import load_costs, load_population, load_probabilities, parse_iso2_list
 from .errors import InputError
 from .rules import RULES, check_rule, vote as evaluate
@@ -22,19 +21,10 @@ from .rules import RULES, check_rule, vote as evaluate
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="EU Council voting under Chinese economic pressure: exact Treaty "
                        "arithmetic, voting power and an agent-based model.")
-console = Console()
 
 RULE_HELP = f"Voting rule: {', '.join(RULES)}."
 POP_HELP = ("Population table: council2025 (default), eurostat2024, eurostat2025, or a CSV file "
             "with columns iso2,population.")
-
-
-def emit_json(payload: dict) -> None:
-    typer.echo(json.dumps(payload, indent=2, sort_keys=False))
-
-
-def pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
 
 
 def _population(spec: Optional[str]):
@@ -217,34 +207,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 
-def _progress_bar(enabled: bool):
-    """A rich progress bar on stderr (only when it is a terminal), as a progress callback."""
-    from contextlib import nullcontext
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if not enabled or not sys.stderr.isatty():
-        return nullcontext(None)
-
-    class _Bar:
-        def __enter__(self):
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total} rounds"),
-                                     TimeRemainingColumn(), console=Console(stderr=True),
-                                     transient=True)
-            self.progress.__enter__()
-            self.task = self.progress.add_task("running", total=None)
-            return self
-
-        def __call__(self, done: int, total: int) -> None:
-            self.progress.update(self.task, completed=done, total=total)
-
-        def __exit__(self, *exc):
-            return self.progress.__exit__(*exc)
-
-    return _Bar()
-
-
 def print_summary(summary: dict, states=None) -> None:
     """The run summary as a headline and a per-state table."""
     lo, hi = summary["p_adopted_ci95"]
@@ -277,16 +239,13 @@ def run_cmd(
     """Run an experiment: outcome probabilities with confidence intervals, written to --out."""
     from .experiment import run_experiment, write_outputs
 
-    if replications is not None and replications < 1:
-        raise InputError("must be at least 1", field="--replications")
-    if seed is not None and seed < 0:
-        raise InputError("must be non-negative", field="--seed")
+    check_counts(replications, seed)
     from .spec import load_spec
 
     spec = load_spec(experiment)
     out_dir = out or Path("results") / spec.name
     partial = out_dir / ".partial"
-    with _progress_bar(True) as bar:
+    with progress_bar() as bar:
         result = run_experiment(experiment, replications=replications, seed=seed,
                                 resume_dir=partial, progress=bar)
     write_outputs(result, out_dir)

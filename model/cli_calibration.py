@@ -6,7 +6,6 @@ Parse, call model.backtest / model.calibrate, print rich tables or JSON; nothing
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +13,7 @@ import typer
 from rich.table import Table
 
 from .backtest import EPSILON
+from .cli_common import check_counts, console, emit_json, progress_bar
 from .errors import InputError
 
 __all__ = ["register"]
@@ -31,42 +31,6 @@ _HELD_OUT = {"leave-one-state-out": "other states (held out)",
              "leave-one-case-out": "other cases (held out)"}
 _TERM_LABELS = {"stance": "stance", "stakes": "stakes", "pressure": "China", "peers": "peers",
                 "backlash": "backlash"}
-
-
-def _bar():
-    """A rich progress bar on stderr (only on a terminal): progress(stage, done, total)."""
-    from contextlib import nullcontext
-
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-
-    class _Bar:
-        def __enter__(self):
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total}"),
-                                     TimeRemainingColumn(), console=Console(stderr=True),
-                                     transient=True)
-            self.progress.__enter__()
-            self.task = self.progress.add_task("running", total=None)
-            return self
-
-        def __call__(self, stage: str, done: int, total: int) -> None:
-            self.progress.update(self.task, description=stage, completed=done, total=total)
-
-        def __exit__(self, *exc):
-            return self.progress.__exit__(*exc)
-
-    return _Bar()
-
-
-def _check_counts(replications: Optional[int], seed: Optional[int]) -> None:
-    if replications is not None and replications < 1:
-        raise InputError("must be at least 1", field="--replications")
-    if seed is not None and seed < 0:
-        raise InputError("must be non-negative", field="--seed")
 
 
 def _metric_row(table: Table, name: str, fitted: str, m: dict) -> None:
@@ -113,7 +77,6 @@ def _drivers_text(row: dict) -> str:
 
 
 def _print_backtest(report: dict) -> None:
-    from .cli import console
 
     for case in report["cases"]:
         console.print(f"[bold]{case['case']}[/bold] ({case['measure']}, {case['rule']}, "
@@ -166,7 +129,6 @@ def _print_backtest(report: dict) -> None:
 
 
 def _print_calibration(result: dict, out: Path) -> None:
-    from .cli import console
 
     names = ", ".join(c["name"] for c in result["cases"])
     console.print(f"[bold]Calibration[/bold] on {names}: {result['n_obs']} recorded positions, "
@@ -225,12 +187,11 @@ def register(app: typer.Typer) -> None:
         shown beside them.
         """
         from .backtest import backtest
-        from .cli import emit_json
 
-        _check_counts(replications, seed)
+        check_counts(replications, seed)
         if misfits < 0:
             raise InputError("must be non-negative", field="--misfits")
-        with _bar() as bar:
+        with progress_bar("steps") as bar:
             report = backtest(cases, replications=replications, seed=seed,
                               coefficients=coefficients, misfits=misfits,
                               progress=(lambda d, t: bar("cases", d, t)) if bar else None)
@@ -265,12 +226,11 @@ def register(app: typer.Typer) -> None:
         cases, seeds, replications, penalty, fit and data hashes.
         """
         from .calibrate import calibrate, write_behaviour
-        from .cli import emit_json
         from .data import PARAMS_DIR
 
-        _check_counts(replications, seed)
+        check_counts(replications, seed)
         names = [x.strip() for x in free.split(",") if x.strip()]
-        with _bar() as bar:
+        with progress_bar("steps") as bar:
             result = calibrate(cases, free=names, replications=replications, seed=seed,
                                priors_path=priors, held_out=held_out, progress=bar)
         target = write_behaviour(result, out or PARAMS_DIR / "behaviour.toml")

@@ -6,56 +6,18 @@ else. :func:`register` adds the commands to the main typer app (model.cli).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from .errors import InputError
+from .cli_common import check_counts, console, emit_json, pct, progress_bar
 
 __all__ = ["register"]
 
 
-def _bar(unit: str):
-    """A rich progress bar on stderr (only on a terminal), usable as progress(done, total)."""
-    from contextlib import nullcontext
-
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-
-    class _Bar:
-        def __enter__(self):
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total} " + unit),
-                                     TimeRemainingColumn(), console=Console(stderr=True),
-                                     transient=True)
-            self.progress.__enter__()
-            self.task = self.progress.add_task("running", total=None)
-            return self
-
-        def __call__(self, done: int, total: int) -> None:
-            self.progress.update(self.task, completed=done, total=total)
-
-        def __exit__(self, *exc):
-            return self.progress.__exit__(*exc)
-
-    return _Bar()
-
-
-def _check_counts(replications: Optional[int], seed: Optional[int] = None) -> None:
-    if replications is not None and replications < 1:
-        raise InputError("must be at least 1", field="--replications")
-    if seed is not None and seed < 0:
-        raise InputError("must be non-negative", field="--seed")
-
-
 def _print_comparison(c: dict) -> None:
-    from .cli import console, pct
 
     lo, hi = c["difference_ci95"]
     ulo, uhi = c["difference_ci95_unpaired"]
@@ -89,7 +51,6 @@ def _print_comparison(c: dict) -> None:
 
 
 def _print_sweep(summary: dict, out_dir: Path) -> None:
-    from .cli import console
 
     lo, hi = summary["p_adopted_min"], summary["p_adopted_max"]
 
@@ -145,14 +106,13 @@ def register(app: typer.Typer) -> None:
         Reports the paired difference in P(adopted) (B minus A) with its 95% interval, the
         states whose positions shift most and the blocking coalitions of each scenario.
         """
-        from .cli import console, emit_json
         from .compare import compare
         from .spec import load_spec
 
-        _check_counts(replications, seed)
+        check_counts(replications, seed)
         spec_a, spec_b = load_spec(a), load_spec(b)          # validate both before running
         out_dir = out or Path("results") / f"{spec_a.name}_vs_{spec_b.name}"
-        with _bar("rounds") as bar:
+        with progress_bar("rounds") as bar:
             result = compare(a, b, replications=replications, seed=seed,
                              out=out_dir, progress=bar)
         if as_json:
@@ -187,17 +147,16 @@ def register(app: typer.Typer) -> None:
 
         Results stream to --out in Parquet chunks; rerunning an interrupted sweep resumes it.
         """
-        from .cli import emit_json
         from .design import parse_param_options
         from .spec import load_spec
         from .sweep import run_sweep
 
-        _check_counts(replications)
+        check_counts(replications)
         params = parse_param_options(param) if param else None
         spec = load_spec(experiment)
         out_dir = out or Path("results") / spec.name
         try:
-            with _bar("points") as bar:
+            with progress_bar("points") as bar:
                 result = run_sweep(experiment, out_dir, params=params, design=design,
                                    samples=samples, replications=replications, chunk=chunk,
                                    executor=executor, workers=workers, scheduler=scheduler,
@@ -223,7 +182,6 @@ def register(app: typer.Typer) -> None:
 
         A headline with its interval, per-state table, charts (PNG) and a provenance box.
         """
-        from .cli import console
         from .report import brief
 
         target = out or Path(results_dirs[0]) / "brief.md"
