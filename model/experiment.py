@@ -24,7 +24,7 @@ from . import __version__
 from .council import BLOCK, CouncilModel, RunOutput
 from .data import data_hashes, file_sha256
 from .rules import OUTCOMES
-from .spec import ExperimentSpec, Scenario, load_spec, resolve, spec_table
+from .spec import ExperimentSpec, Scenario, resolve, spec_and_path, spec_table
 
 __all__ = ["ExperimentResult", "run_experiment", "write_outputs", "wilson_interval",
            "atomic_write_text", "atomic_write_bytes", "DEFAULT_CHUNK"]
@@ -237,13 +237,7 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     resume_dir : where finished chunks are kept so an interrupted run resumes.
     progress : called as progress(done_rounds, total_rounds).
     """
-    source_path = None
-    if isinstance(path_or_spec, ExperimentSpec):
-        spec = path_or_spec
-    else:
-        if not isinstance(path_or_spec, dict):
-            source_path = Path(path_or_spec)
-        spec = load_spec(path_or_spec)
+    spec, source_path = spec_and_path(path_or_spec)
     update = {}
     if replications is not None:
         update["replications"] = int(replications)

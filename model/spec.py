@@ -198,6 +198,13 @@ def load_spec(source: str | Path | dict, *, path_hint: object = None) -> Experim
     return spec
 
 
+def spec_and_path(source) -> tuple[ExperimentSpec, Path | None]:
+    """A validated spec from an ExperimentSpec, a dict or a file, and the file's path if any."""
+    if isinstance(source, ExperimentSpec):
+        return source, None
+    return load_spec(source), (None if isinstance(source, dict) else Path(source))
+
+
 _INSTRUMENT_FIELDS = ("cost", "effect", "lag", "credibility")
 
 

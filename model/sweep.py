@@ -50,7 +50,7 @@ from .data import EU27, data_hashes, file_sha256
 from .design import SweepSpec, apply_point, assignment, build_design, check_points, parse_sweep
 from .errors import InputError
 from .experiment import atomic_write_bytes, atomic_write_text, run_experiment
-from .spec import ExperimentSpec, load_spec
+from .spec import ExperimentSpec, spec_and_path
 
 __all__ = ["Sweep", "SweepResult", "plan_sweep", "run_sweep", "evaluate_point", "read_results",
            "LocalExecutor", "DaskExecutor", "EXECUTORS", "METRICS"]
@@ -142,13 +142,7 @@ def plan_sweep(experiment, *, params: dict[str, Any] | None = None, design: str 
                chunk: int | None = None) -> Sweep:
     """Validate an experiment's sweep (file table, or ``params`` from the command line) and
     build its design table. Bad input raises InputError naming the file and field."""
-    path = None
-    if isinstance(experiment, ExperimentSpec):
-        spec = experiment
-    else:
-        if not isinstance(experiment, dict):
-            path = Path(experiment)
-        spec = load_spec(experiment)
+    spec, path = spec_and_path(experiment)
     if replications is not None:
         if replications < 1:
             raise InputError("must be at least 1", field="--replications")
