@@ -28,6 +28,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def one_of(value, choices, what: str):
+    """``value`` if it is among ``choices``, else a ValueError naming the valid ones (the
+    message pydantic validators turn into the one-line error the user sees)."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} '{value}' (expected one of {', '.join(choices)})")
+    return value
+
+
+def in_unit_interval(v: "Sourced", what: str) -> "Sourced":
+    """``v`` if its value is a probability or a share, else a ValueError."""
+    if not 0.0 <= v.value <= 1.0:
+        raise ValueError(f"{what} {v.value} outside [0, 1]")
+    return v
+
+
 class Sourced(Strict):
     """A number with its source and confidence."""
 
@@ -39,9 +54,7 @@ class Sourced(Strict):
     @field_validator("confidence")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in CONFIDENCE:
-            raise ValueError(f"unknown confidence '{v}' (expected one of {', '.join(CONFIDENCE)})")
-        return v
+        return one_of(v, CONFIDENCE, "confidence")
 
 
 class Measure(Strict):
@@ -62,9 +75,7 @@ class Measure(Strict):
     @field_validator("rule")
     @classmethod
     def _rule(cls, v: str) -> str:
-        if v not in RULES:
-            raise ValueError(f"unknown rule '{v}' (expected one of {', '.join(RULES)})")
-        return v
+        return one_of(v, RULES, "rule")
 
 
 class Instrument(Strict):
@@ -84,9 +95,7 @@ class Instrument(Strict):
     @field_validator("credibility")
     @classmethod
     def _probability(cls, v: Sourced) -> Sourced:
-        if not 0.0 <= v.value <= 1.0:
-            raise ValueError(f"credibility {v.value} outside [0, 1]")
-        return v
+        return in_unit_interval(v, "credibility")
 
 
 class Lever(Strict):
@@ -101,9 +110,7 @@ class Lever(Strict):
     @field_validator("strength")
     @classmethod
     def _fraction(cls, v: Sourced) -> Sourced:
-        if not 0.0 <= v.value <= 1.0:
-            raise ValueError(f"strength {v.value} outside [0, 1]")
-        return v
+        return in_unit_interval(v, "strength")
 
 
 class Coefficients(Strict):

@@ -55,9 +55,7 @@ class ActionSpec(Strict):
     @field_validator("instrument")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in catalogue.instruments():
-            raise ValueError(f"unknown instrument '{v}' (expected one of {', '.join(catalogue.instruments())})")
-        return v
+        return catalogue.one_of(v, list(catalogue.instruments()), "instrument")
 
     @field_validator("targets")
     @classmethod
@@ -76,18 +74,13 @@ class ChinaSpec(Strict):
     @field_validator("strategy")
     @classmethod
     def _strategy(cls, v: str) -> str:
-        if v not in STRATEGIES:
-            raise ValueError(f"unknown strategy '{v}' (expected one of {', '.join(STRATEGIES)})")
-        return v
+        return catalogue.one_of(v, list(STRATEGIES), "strategy")
 
     @field_validator("instruments")
     @classmethod
     def _instruments(cls, v):
-        if v is None:
-            return v
-        for name in v:
-            if name not in catalogue.instruments():
-                raise ValueError(f"unknown instrument '{name}'")
+        for name in v or []:
+            catalogue.one_of(name, list(catalogue.instruments()), "instrument")
         return v
 
 
@@ -99,8 +92,7 @@ class CommissionSpec(Strict):
     @classmethod
     def _options(cls, v):
         for name in v:
-            if name not in catalogue.levers():
-                raise ValueError(f"unknown option '{name}' (expected one of {', '.join(catalogue.levers())})")
+            catalogue.one_of(name, list(catalogue.levers()), "option")
         return v
 
 
@@ -167,16 +159,12 @@ class ExperimentSpec(Strict):
     @field_validator("measure")
     @classmethod
     def _measure(cls, v: str) -> str:
-        if v not in catalogue.measures():
-            raise ValueError(f"unknown measure '{v}' (expected one of {', '.join(catalogue.measures())})")
-        return v
+        return catalogue.one_of(v, list(catalogue.measures()), "measure")
 
     @field_validator("rule")
     @classmethod
     def _rule(cls, v):
-        if v is not None and v not in RULES:
-            raise ValueError(f"unknown rule '{v}' (expected one of {', '.join(RULES)})")
-        return v
+        return v if v is None else catalogue.one_of(v, RULES, "rule")
 
     @field_validator("absent")
     @classmethod

@@ -400,7 +400,7 @@ def probability_tables(draw, names, constructive: bool):
     return frame
 
 
-def check_against_brute(rule, probs, pops, participating):
+def assert_matches_brute_force(rule, probs, pops, participating):
     result = passage_probability(rule, probs, pops, participating)
     states = participating or list(pops)
     p_ad, p_bl, crit, crit_ad = brute_passage(rule, probs, pops, states)
@@ -425,7 +425,7 @@ def test_passage_and_criticality_equal_brute_force(data):
     rule = data.draw(st.sampled_from(RULES))
     participating = data.draw(participation(pops))
     probs = data.draw(probability_tables(list(pops), constructive=False))
-    check_against_brute(rule, probs, pops, participating)
+    assert_matches_brute_force(rule, probs, pops, participating)
 
 
 @settings(max_examples=25, deadline=None)
@@ -440,7 +440,7 @@ def test_comitology_on_seven_or_eight_states_equals_brute_force(data):
         participating = [s for s in names if s != data.draw(st.sampled_from(names))]
     probs = data.draw(probability_tables(names, constructive=False))
     assert _exclusive(game("comitology", pops, participating))
-    check_against_brute("comitology", probs, pops, participating)
+    assert_matches_brute_force("comitology", probs, pops, participating)
 
 
 @settings(max_examples=60, deadline=None)
@@ -449,7 +449,7 @@ def test_unanimity_with_constructive_abstention_equals_brute_force(data):
     pops = data.draw(tables(6))
     participating = data.draw(participation(pops))
     probs = data.draw(probability_tables(list(pops), constructive=True))
-    check_against_brute("unanimity", probs, pops, participating)
+    assert_matches_brute_force("unanimity", probs, pops, participating)
 
 
 @settings(max_examples=40, deadline=None)
@@ -458,7 +458,7 @@ def test_constructive_abstention_counts_as_abstention_outside_unanimity(data):
     pops = data.draw(tables(5))
     rule = data.draw(st.sampled_from([r for r in RULES if r != "unanimity"]))
     probs = data.draw(probability_tables(list(pops), constructive=True))
-    check_against_brute(rule, probs, pops, None)
+    assert_matches_brute_force(rule, probs, pops, None)
 
 
 def test_constructive_veto_case_by_hand():
@@ -490,7 +490,7 @@ def test_mapping_of_p_for_means_against_otherwise():
         a = passage_probability(rule, p_for, pops)
         b = passage_probability(rule, frame, pops)
         assert a.p_adopted == pytest.approx(b.p_adopted, abs=1e-15)
-        check_against_brute(rule, frame, pops, None)
+        assert_matches_brute_force(rule, frame, pops, None)
     as_series = passage_probability("qmv", pd.Series(p_for), pops)
     assert as_series.p_adopted == pytest.approx(passage_probability("qmv", p_for, pops).p_adopted)
 
