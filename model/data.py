@@ -148,8 +148,14 @@ def load_member_states(path: Path | str | None = None) -> pd.DataFrame:
     return _member_states(Path(path) if path else PARAMS_DIR / "member_states.csv").copy()
 
 
-@lru_cache(maxsize=16)
 def _population(path: Path) -> pd.Series:
+    """A population CSV, re-read when the file changes (cached on path, mtime and size)."""
+    info = path.stat() if path.is_file() else None
+    return _population_cached(path, info and (info.st_mtime_ns, info.st_size))
+
+
+@lru_cache(maxsize=16)
+def _population_cached(path: Path, _stamp: tuple | None) -> pd.Series:
     frame = read_csv(path, ["iso2", "population"])
     codes = [normalise_iso2(c, file=path, row=i) for i, c in enumerate(frame["iso2"], 2)]
     _unique_states(codes, path)

@@ -288,11 +288,20 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         "seed": spec.seed,
         "replications": spec.replications,
         "block_size": BLOCK,
-        "data_sha256": data_hashes(),
+        "data_sha256": data_hashes(_user_tables(spec)),
         "version": __version__,
     }
     return ExperimentResult(spec, summary, states, rounds, reps, china, manifest, source_path,
                             votes=combined.votes)
+
+
+def _user_tables(spec: ExperimentSpec) -> dict[str, Path]:
+    """A user-supplied population table, so the manifest records its hash too."""
+    from .data import POPULATION_TABLES
+
+    if spec.population in POPULATION_TABLES:
+        return {}
+    return {f"population:{Path(spec.population).name}": Path(spec.population)}
 
 
 def _csv(frame: pd.DataFrame) -> str:

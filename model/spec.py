@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import catalogue
-from .data import EU27, load_population, normalise_iso2, read_toml
+from .data import EU27, POPULATION_TABLES, load_population, normalise_iso2, read_toml
 from .errors import InputError
 from .exposure import ExposureTable, build_exposures, channel_names
 from .rules import RULES
@@ -183,6 +183,11 @@ def load_spec(source: str | Path | dict, *, path_hint: object = None) -> Experim
     except InputError as exc:
         raise InputError(str(exc), file=path or path_hint) from None
     check_overrides(spec.overrides, path or path_hint)
+    if path is not None and spec.population not in POPULATION_TABLES:
+        table = Path(spec.population)
+        if not table.is_absolute() and (path.parent / table).is_file():
+            # a user population table named relative to the experiment file
+            spec = spec.model_copy(update={"population": str((path.parent / table).resolve())})
     return spec
 
 

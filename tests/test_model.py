@@ -202,3 +202,20 @@ def test_bad_experiment_files_name_the_file_and_field(tmp_path, text, needle):
     with pytest.raises(InputError) as err:
         load_spec(path)
     assert needle in str(err.value) and str(path) in str(err.value)
+
+
+def test_user_population_table_next_to_the_experiment_file(tmp_path):
+    from model.data import load_population
+
+    pop = load_population("eurostat2024")
+    (tmp_path / "pop.csv").write_text("iso2,population\n" + "".join(
+        f"{s},{int(v)}\n" for s, v in pop.items()))
+    exp = tmp_path / "exp.toml"
+    exp.write_text('name = "own_pop"\nmeasure = "ev_cvd"\nrounds = 2\nreplications = 250\n'
+                   'population = "pop.csv"\n')
+    result = run_experiment(exp)
+    assert Path(result.spec.population) == (tmp_path / "pop.csv").resolve()
+    assert "population:pop.csv" in result.manifest["data_sha256"]
+    (tmp_path / "pop.csv").write_text("iso2,population\nDE,1\n")   # edited: re-read
+    with pytest.raises(InputError, match="needs all 27 states"):
+        run_experiment(exp)
