@@ -148,6 +148,20 @@ def _combine(parts: list[RunOutput]) -> RunOutput:
         levers_used=first.levers_used, spend=first.spend)
 
 
+def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> None:
+    """Keep saved chunks only if they belong to this very run (same spec, point, data and
+    version); otherwise clear them, so an edited experiment never reuses stale chunks."""
+    stamp = json.dumps({"spec": spec.model_dump(mode="json"), "point": point,
+                        "data": data_hashes(_user_tables(spec)), "version": __version__},
+                       sort_keys=True)
+    marker = resume_dir / "run.json"
+    if marker.is_file() and marker.read_text() == stamp:
+        return
+    for old in resume_dir.glob("chunk_*.npz"):
+        old.unlink()
+    atomic_write_text(marker, stamp)
+
+
 def _unverified_inputs(scenario: Scenario) -> list[dict]:
     """Exposure cells this measure uses that rest on UNVERIFIED estimates."""
     used = set(scenario.stakes_weights) | {ins.channel for ins in scenario.instruments.values()}
@@ -254,6 +268,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     total_rounds = len(plan) * spec.rounds
     done = 0
     parts = []
+    if resume_dir is not None:
+        _claim_resume_dir(Path(resume_dir), spec, point)
     for first_block, size in plan:
         cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
         if cache is not None and cache.exists():

@@ -219,3 +219,13 @@ def test_user_population_table_next_to_the_experiment_file(tmp_path):
     (tmp_path / "pop.csv").write_text("iso2,population\nDE,1\n")   # edited: re-read
     with pytest.raises(InputError, match="needs all 27 states"):
         run_experiment(exp)
+
+
+def test_saved_chunks_of_an_edited_experiment_are_not_reused(tmp_path):
+    spec = small(FLAGSHIP, replications=500)
+    run_experiment(spec, chunk=250, resume_dir=tmp_path)
+    assert len(list(tmp_path.glob("chunk_*.npz"))) == 2
+    edited = with_china(spec, budget=2.0)
+    resumed = run_experiment(edited, chunk=250, resume_dir=tmp_path)
+    fresh = run_experiment(edited, chunk=250)
+    assert resumed.summary == fresh.summary
