@@ -596,6 +596,7 @@ def _provenance(results: list[Result]) -> list[str]:
                      + ("params/ unchanged since the run(s)." if same else
                         "**params/ has changed since the run(s): rerun before quoting.**"))
     try:
+        lines.extend(_data_sources(manifests))
         coef = catalogue.coefficients()
         levels: dict[str, int] = {}
         for name in type(coef).model_fields:
@@ -638,6 +639,28 @@ def _provenance(results: list[Result]) -> list[str]:
                  "Newcombe intervals for differences); random numbers are keyed by seed, "
                  "experiment point and block, so the same seed gives the same numbers.")
     return lines
+
+
+def _data_sources(manifests) -> list[str]:
+    """Where the populations and exposures come from, with their confidence."""
+    from .data import PARAMS_DIR, POPULATION_TABLES, load_exposures, read_csv
+
+    out = []
+    for name in sorted({m.get("parameters", {}).get("population", "council2025")
+                        for _, m in manifests if m}):
+        if name in POPULATION_TABLES:
+            table = read_csv(PARAMS_DIR / POPULATION_TABLES[name], ["source", "confidence"])
+            source = table["source"].iloc[0].split(" https://")[0]
+            conf = ", ".join(sorted(set(table["confidence"])))
+            out.append(f"Populations ({name}): {source} - confidence {conf}")
+        else:
+            out.append(f"Populations: user table {Path(name).name} (hash in the manifest)")
+    ex = load_exposures()
+    counts = ex["confidence"].value_counts()
+    out.append("Exposures (params/exposures.csv, from Eurostat, national statistics, "
+               "Rhodium/MERICS, CLEPA, Reuters and others; every row sourced): "
+               + ", ".join(f"{k} {int(counts[k])}" for k in counts.index))
+    return out
 
 
 SECTIONS = {"run": _run_section, "compare": _compare_section, "sweep": _sweep_section}

@@ -97,6 +97,8 @@ def test_brief_of_a_run(results, tmp_path):
     assert len(rows) == 27                                 # one row per member state
     assert "Provenance" in text and f"seed {summary['seed']}" in text
     assert "UNVERIFIED" in text
+    assert "Populations (council2025): Council Rules of Procedure" in text   # data sources
+    assert "confidence medium" in text and "Exposures (params/exposures.csv" in text
     names = {p.name for p in check_images(out)}
     assert any(n.endswith("-map.png") for n in names)
     assert any(n.endswith("-pivotal.png") for n in names)
