@@ -224,9 +224,12 @@ class CouncilModel(mesa.Model):
                 pivotal[i] |= changed & (votes[:, i] != alt)
         return votes, outcomes, pivotal
 
-    def run(self) -> RunOutput:
+    def run(self, on_round=None) -> RunOutput:
+        """Step through every round (calling ``on_round()`` after each), then vote."""
         for _ in range(self.scenario.spec.rounds):
             self.step()
+            if on_round is not None:
+                on_round()
         votes, outcomes, pivotal = self.final_vote()
         return RunOutput(
             states=list(self.scenario.all_states), outcomes=outcomes, votes=votes,

@@ -96,18 +96,7 @@ def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
 
 def _run_chunk(scenario: Scenario, first_block: int, size: int, seed: int, point: int,
                on_round: Callable[[], None] | None = None) -> RunOutput:
-    model = CouncilModel(scenario, size, seed, point=point, first_block=first_block)
-    if on_round is None:
-        return model.run()
-    for _ in range(scenario.spec.rounds):
-        model.step()
-        on_round()
-    votes, outcomes, pivotal = model.final_vote()
-    return RunOutput(states=list(scenario.all_states), outcomes=outcomes, votes=votes,
-                     probabilities=model.probabilities.copy(), pivotal=pivotal,
-                     expected=model.expected.copy(), rounds=model.records,
-                     china_log=model.china.log, levers_used=dict(model.commission.active),
-                     spend=np.array([a.spend_received for a in model.member_states]))
+    return CouncilModel(scenario, size, seed, point=point, first_block=first_block).run(on_round)
 
 
 def _save_chunk(path: Path, out: RunOutput) -> None:
@@ -285,9 +274,7 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
             if progress:
                 progress(done, total_rounds)
 
-        out = _run_chunk(scenario, first_block, size, spec.seed, point, tick if progress else None)
-        if not progress:
-            done += spec.rounds
+        out = _run_chunk(scenario, first_block, size, spec.seed, point, tick)
         if cache is not None:
             _save_chunk(cache, out)
         parts.append(out)
