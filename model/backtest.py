@@ -285,23 +285,14 @@ def behaviour_overrides(path: Path | str, measure: str) -> dict[str, float]:
     return out
 
 
-class _NoCollection:
-    """Stands in for the Mesa DataCollector in fitting runs: it only records reporters, which
-    calibration does not read, and costs most of a short run's time."""
-
-    def collect(self, model) -> None:
-        return None
-
-
 def simulate(scenario: Scenario, replications: int, seed: int, *, point: int = 0) -> tuple[
         CouncilModel, RunOutput]:
     """Run the model on a resolved scenario and return it with its output.
 
     The same numbers as :func:`model.experiment.run_experiment` in one chunk (the test suite
-    checks this), without the model-level reporters.
+    checks this).
     """
     model = CouncilModel(scenario, replications, seed, point=point)
-    model.datacollector = _NoCollection()
     return model, model.run()
 
 
@@ -311,7 +302,6 @@ def final_probabilities(scenario: Scenario, replications: int, seed: int, *,
     table of :func:`model.experiment.run_experiment` has them, without sampling the final vote
     (which calibration does not need)."""
     model = CouncilModel(scenario, replications, seed, point=point)
-    model.datacollector = _NoCollection()
     for _ in range(scenario.spec.rounds):
         model.step()
     return model.probabilities.mean(axis=1)

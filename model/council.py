@@ -104,8 +104,10 @@ class CouncilModel(mesa.Model):
                 self.china.log.append({"round": action.round, "instrument": action.instrument,
                                        "target": t, "intensity": action.intensity, "spend": 0.0,
                                        "source": "in force" + (f" ({action.date})" if action.date else "")})
+        # cheap scalar reporters only: the exact expected adoption probability costs a
+        # passage-probability computation and is computed where it is needed
         self.datacollector = mesa.DataCollector(model_reporters={
-            "expected_adoption": lambda m: m.expected_adoption(),
+            "expected_support": lambda m: m.expected_support,
             "china_spend": lambda m: float(sum(e["spend"] for e in m.china.log
                                                if e["round"] == m.round - 1)),
         })
@@ -124,6 +126,12 @@ class CouncilModel(mesa.Model):
     def credibility(self, instrument: str) -> float:
         ins = self.scenario.instruments[instrument]
         return ins.credibility.value * (self.aci_factor if ins.kind == "stick" else 1.0)
+
+    @property
+    def expected_support(self) -> float:
+        """Population-weighted expected P(for) of the participating states."""
+        pops = self.scenario.populations * self.participating
+        return float(pops @ self.expected[:, 0] / pops.sum())
 
     def backlash_for(self, index: int) -> float:
         part = self.participating

@@ -149,8 +149,3 @@ def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
 
 def channel_names() -> list[str]:
     return [c.name for c in CHANNELS]
-
-
-def as_matrix(table: ExposureTable, states=EU27) -> np.ndarray:
-    """Exposure index as a (states x channels) array in CHANNELS order."""
-    return table.index.loc[list(states), channel_names()].to_numpy(dtype=float)
