@@ -14,8 +14,9 @@ import argparse
 import time
 from pathlib import Path
 
-from model.council import CouncilModel
-from model.spec import load_spec, resolve
+from model.abm.model import CouncilModel
+from model.experiments.resolve import resolve
+from model.experiments.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 

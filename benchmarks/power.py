@@ -19,9 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.data import EU27, load_population  # noqa: E402
-from model.power import _layout, passage_probability, power_indices, swing_counts  # noqa: E402
-from model.rules import game  # noqa: E402
+from model.api import passage_probability, power_indices
+from model.inputs.tables import EU27, load_population
+from model.treaty.engine import _layout, swing_counts
+from model.treaty.rules import get_rule
 
 
 def best_of(fn, runs: int) -> float:
@@ -89,7 +90,7 @@ def main() -> None:
     n_small = 20
     subset = sorted(rng.choice(len(EU27), n_small, replace=False))
     states = [EU27[i] for i in subset]
-    g20 = game("qmv", table, states)  # partial participation rules for the 20 states
+    g20 = get_rule("qmv").game(table, states)  # partial participation rules for the 20 states
     start = time.perf_counter()
     brute = brute_force_counts(g20)
     t_brute = time.perf_counter() - start

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.sweep import run_sweep  # noqa: E402
+from model.experiments.sweep import run_sweep  # noqa: E402
 
 FLAGSHIP = ROOT / "experiments" / "aci_rare_earth_divide_and_rule.toml"
 
@@ -56,8 +56,8 @@ def _ceiling(client, tasks: int) -> float:
 def _warm() -> int:
     """Load the model, params/ and its caches in this process: one tiny run at a point the
     benchmark never uses."""
-    from model.spec import load_spec
-    from model.sweep import evaluate_point
+    from model.experiments.spec import load_spec
+    from model.experiments.sweep import evaluate_point
 
     spec = load_spec(FLAGSHIP).model_copy(update={"replications": 250, "rounds": 1})
     evaluate_point(spec, 10_000)
@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     from dask.distributed import Client, LocalCluster
 
-    from model.spec import load_spec
+    from model.experiments.spec import load_spec
 
     levels = max(1, args.points // 2)
     budgets = [round(i / max(levels - 1, 1), 4) for i in range(levels)]

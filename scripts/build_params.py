@@ -116,7 +116,7 @@ def build_exposures(data: Path) -> None:
             continue
         row = dict(r, iso2=iso, year=r["period"])
         out.append(tidy(row, "rare_earth_magnets", r["metric"] + ("_" + r["period"] if "magnet_exports" in r["metric"] or "clepa" in r["metric"] else "")))
-    hubs = "DE CZ SK HU ES IT FR".split()
+    hubs = ["DE", "CZ", "SK", "HU", "ES", "IT", "FR"]
     for iso in hubs:
         out.append([iso, "rare_earth_magnets", "automotive_supplier_hub", 1, "flag", "2025",
                     "SOURCES.md section 3.5 (qualitative: automotive supplier hubs most exposed to magnet licensing)",

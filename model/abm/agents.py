@@ -1,0 +1,210 @@
+"""Mesa agents: the member states, China and the Commission.
+
+Each agent's state is a numpy vector over the R replications the model carries in lockstep,
+so the agents read like agents and run like arrays; with R = 1 this is an ordinary ABM.
+Every agent also keeps an *expected* track (no per-replication noise, threats weighted by
+their credibility) - what the other players can observe and plan on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from ..treaty.positions import ABSTAIN, AGAINST, FOR
+from .behaviour import utility, vote_probabilities
+from .levers import get_lever
+from .strategies import Allocation, PlanContext, get_strategy
+
+__all__ = ["MemberState", "China", "Commission", "Pending"]
+
+
+class MemberState(mesa.Agent):
+    """A member state's government deciding how to vote.
+
+    Each round it turns its stance, the measure's stakes for it, China's sticks and carrots,
+    its peers' expected votes and any backlash against coercion of others into probabilities of
+    for / abstain / against (ordered logit, :mod:`model.abm.behaviour`).
+    """
+
+    def __init__(self, model, index: int, iso2: str, population: int, stance: float,
+                 shock: np.ndarray, participating: bool) -> None:
+        super().__init__(model)
+        self.index = index
+        self.iso2 = iso2
+        self.population = population
+        self.stance = stance
+        self.participating = participating
+        self.shock = shock                              # (R,) preference draw per replication
+        R = model.replications
+        self.stick = np.zeros(R)
+        self.carrot = np.zeros(R)
+        self.stick_expected = 0.0
+        self.carrot_expected = 0.0
+        self.visible_stick = 0.0                        # coercion others can see (for backlash)
+        self.spend_received = 0.0
+
+    # --- what the state weighs -------------------------------------------------------------
+    @property
+    def stakes(self) -> float:
+        return float(self.model.stakes[self.index])
+
+    def pressure(self, expected: bool = False):
+        """Sticks (offset by any solidarity compensation) plus carrots."""
+        keep = 1.0 - self.model.compensation if self.visible_stick > 0 else 1.0
+        if expected:
+            return keep * self.stick_expected + self.carrot_expected
+        return keep * self.stick + self.carrot
+
+    # --- verbs -------------------------------------------------------------------------------
+    def deliberate(self) -> None:
+        """Update this round's vote probabilities (all replications and the expected track)."""
+        m = self.model
+        c = m.coef
+        backlash = m.backlash_for(self.index)
+        y = utility(m.intercept, self.stance, self.stakes, self.pressure(), m.peers[self.index],
+                    backlash, self.shock, c)
+        y_exp = utility(m.intercept, self.stance, self.stakes, self.pressure(expected=True),
+                        m.peers_expected[self.index], backlash, 0.0, c)
+        m.next_probabilities[self.index] = vote_probabilities(y, c["cut_low"], c["cut_high"])
+        m.next_expected[self.index] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
+        m.expected_utility[self.index] = y_exp
+
+    def receive(self, size: float, kind: str, believed: np.ndarray, credibility: float) -> None:
+        """Take a landed instrument use: a stick (believed in some replications, visible to
+        all) or a carrot (delivered in some replications)."""
+        if kind == "stick":
+            self.stick += size * believed
+            self.stick_expected += size * credibility
+            self.visible_stick += size
+        else:
+            self.carrot += size * believed
+            self.carrot_expected += size * credibility
+
+    # --- what a round's records report (rounds.csv) --------------------------------------------
+    def _mean(self, position) -> float:
+        return float(self.model.probabilities[self.index, :, position].mean())
+
+    @property
+    def p_for(self) -> float:
+        return self._mean(FOR)
+
+    @property
+    def p_abstain(self) -> float:
+        return self._mean(ABSTAIN)
+
+    @property
+    def p_against(self) -> float:
+        return self._mean(AGAINST)
+
+    @property
+    def expected_p_for(self) -> float:
+        return float(self.model.expected[self.index, FOR])
+
+    @property
+    def expected_p_against(self) -> float:
+        return float(self.model.expected[self.index, AGAINST])
+
+    @property
+    def mean_stick(self) -> float:
+        return float(self.stick.mean())
+
+    @property
+    def mean_carrot(self) -> float:
+        return float(self.carrot.mean())
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag)."""
+
+    due: int
+    allocation: Allocation
+
+
+class China(mesa.Agent):
+    """China: each round it observes the expected votes, spends its budget on carrots and
+    sticks with its strategy, and its instruments land on their targets after their lag,
+    believed (threats) or delivered (promises) with their credibility."""
+
+    def __init__(self, model, strategy: str, budget: float) -> None:
+        super().__init__(model)
+        self.strategy = get_strategy(strategy)
+        self.budget = budget
+        self.pending: list[Pending] = []
+        self.log: list[dict] = []
+
+    def commit(self, allocation: Allocation, round_: int) -> None:
+        lag = round(self.model.instruments[allocation.instrument].lag.value)
+        self.pending.append(Pending(round_ + lag, allocation))
+
+    def plan(self) -> list[Allocation]:
+        m = self.model
+        part = m.participating
+        ctx = PlanContext(
+            states=[s for s, p in zip(m.all_states, part) if p],
+            populations=m.populations[part],
+            rule=m.rule,
+            utility=m.expected_utility[part].copy(),
+            cut_low=m.coef["cut_low"], cut_high=m.coef["cut_high"],
+            beta_pressure=m.coef["beta_pressure"],
+            exposure=m.exposure[part], channels=m.channels,
+            instruments=[m.instruments[n] for n in m.budget_instruments],
+            credibility={n: m.credibility(n) for n in m.instruments},
+            budget=self.budget,
+            max_share_per_target=m.strategy_params.get("max_share_per_target", 1.0),
+        )
+        return self.strategy.allocate(ctx)
+
+    def step(self) -> None:
+        """Plan this round's spending, then land every use that is due."""
+        m = self.model
+        for alloc in self.plan():
+            self.commit(alloc, m.round)
+            m.agent_of[alloc.target].spend_received += alloc.spend
+            self.log.append({"round": m.round, "instrument": alloc.instrument,
+                             "target": alloc.target, "intensity": alloc.intensity,
+                             "spend": alloc.spend, "source": "strategy"})
+        due = [p for p in self.pending if p.due == m.round]
+        self.pending = [p for p in self.pending if p.due != m.round]
+        for p in due:
+            self.land(p.allocation)
+
+    def land(self, alloc: Allocation) -> None:
+        """Apply an allocation's effect to its target in every replication."""
+        m = self.model
+        ins = m.instruments[alloc.instrument]
+        target = m.agent_of[alloc.target]
+        ch = m.channels.index(ins.channel)
+        size = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity
+        if size == 0:
+            return
+        cred = m.credibility(ins.name)
+        believed = m.streams.uniform("credibility") < cred
+        target.receive(size, ins.kind, believed, cred)
+
+
+class Commission(mesa.Agent):
+    """The Commission: proposes the measure and, as the experiment allows, responds with
+    EU-side levers (:mod:`model.abm.levers`) once the expected adoption probability falls
+    below its trigger."""
+
+    def __init__(self, model, levers: dict[str, float], respond_below: float) -> None:
+        super().__init__(model)
+        self.available = dict(levers)
+        self.respond_below = respond_below
+        self.active: dict[str, float] = {}
+
+    def step(self) -> None:
+        """Pull every available lever once the trigger is met (at once if it is 1)."""
+        m = self.model
+        if not self.available or len(self.active) == len(self.available):
+            return
+        if self.respond_below >= 1.0 or m.expected_adoption() < self.respond_below:
+            for name, strength in self.available.items():
+                if name not in self.active:
+                    self.active[name] = strength
+                    get_lever(name).apply(m, strength)
+            m.refresh_stakes()

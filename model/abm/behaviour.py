@@ -1,0 +1,60 @@
+"""Vote choice: utility of supporting a measure -> P(for), P(abstain), P(against).
+
+An ordered logit with two cut points: a government votes against when its latent support
+falls below ``cut_low``, for when it rises above ``cut_high``, and abstains in between.
+Pure numpy, shared by the agents (vectors over replications) and by calibration.
+
+>>> p = vote_probabilities(np.array([0.0]), -1.0, 1.0)
+>>> np.round(p, 4).tolist()
+[[0.2689, 0.4621, 0.2689]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from ..treaty.positions import ABSTAIN, AGAINST, CHOICES, FOR
+
+__all__ = ["COLUMNS", "utility", "vote_probabilities", "sample_votes"]
+
+#: Column order of probability arrays: the canonical order of the choices (for, abstain,
+#: against; :data:`model.treaty.positions.CHOICES`).
+COLUMNS = tuple(f"p_{p.word}" for p in CHOICES)
+
+
+def utility(intercept, stance, stakes, pressure, peers, backlash, shock, coef: dict) -> np.ndarray:
+    """Latent support for the measure (broadcasts over states and replications).
+
+    ``pressure`` is China's sticks plus carrots (both lower support), ``peers`` the
+    population-weighted net support of the other states in [-1, 1], ``backlash`` the visible
+    coercion of other members (hardens support), ``shock`` a per-replication preference draw.
+    """
+    return (intercept + coef["beta_stance"] * stance + coef["beta_stakes"] * stakes
+            - coef["beta_pressure"] * pressure + coef["beta_peer"] * peers
+            + coef["beta_backlash"] * backlash + shock)
+
+
+def vote_probabilities(y, cut_low: float, cut_high: float) -> np.ndarray:
+    """Ordered-logit probabilities, last axis (for, abstain, against).
+
+    Requires ``cut_low < cut_high``; every row sums to one.
+    """
+    if not cut_low < cut_high:
+        raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
+    y = np.asarray(y, dtype=float)
+    p_against = expit(cut_low - y)
+    p_not_for = expit(cut_high - y)
+    return np.stack([1.0 - p_not_for, p_not_for - p_against, p_against], axis=-1)
+
+
+def sample_votes(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Turn probabilities (..., 3) and matching uniforms (...) into position codes.
+
+    Monotone in the uniform: a low draw is against, a high draw is for, so two scenarios
+    sharing uniforms (common random numbers) differ only where their probabilities differ.
+    """
+    p_against = probabilities[..., AGAINST]
+    p_abstain = probabilities[..., ABSTAIN]
+    return np.where(uniforms < p_against, AGAINST,
+                    np.where(uniforms < p_against + p_abstain, ABSTAIN, FOR)).astype(np.int8)

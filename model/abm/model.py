@@ -1,0 +1,204 @@
+"""The Mesa model: the weeks before a Council or committee vote, R replications in lockstep.
+
+One model run steps China, the Commission and the member states round by round through Mesa's
+AgentSets, collects each state's round by named reporters (Mesa's DataCollector; they become
+rounds.csv), then samples the final vote in every replication and evaluates all of them at
+once with the rule object of :mod:`model.treaty.rules`. Random numbers come from
+:class:`model.abm.streams.Streams`: a replication's draws depend only on the seed, the
+experiment point and its block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from ..treaty.positions import ABSENT, CHOICES
+from .agents import China, Commission, MemberState
+from .behaviour import COLUMNS, sample_votes
+from .scenario import Scenario
+from .strategies import Allocation
+from .streams import BLOCK, Streams, block_sizes
+
+__all__ = ["BLOCK", "CouncilModel", "RunOutput", "ROUND_COLUMNS"]
+
+#: Per-state reporters of every round, by name (the columns of rounds.csv after round, iso2).
+STATE_REPORTERS = {
+    "p_for": "p_for", "p_abstain": "p_abstain", "p_against": "p_against",
+    "expected_p_for": "expected_p_for", "expected_p_against": "expected_p_against",
+    "stick": "mean_stick", "carrot": "mean_carrot", "spend_to_date": "spend_received",
+}
+ROUND_COLUMNS = ("round", "iso2", *STATE_REPORTERS)
+
+
+@dataclass
+class RunOutput:
+    """Raw arrays of one model run (R replications)."""
+
+    states: list[str]
+    outcomes: np.ndarray          # (R,) index into rule.outcomes
+    votes: np.ndarray             # (R, n) position codes
+    probabilities: np.ndarray     # (n, R, 3) final-round for/abstain/against
+    pivotal: np.ndarray           # (n, R) bool: a single switch of this state changes the outcome
+    expected: np.ndarray          # (n, 3) final expected-track probabilities
+    rounds: pd.DataFrame          # per round and participating state: ROUND_COLUMNS
+    china_log: list[dict]
+    levers_used: dict[str, float]
+    spend: np.ndarray             # (n,) China's spend on each state
+
+
+class CouncilModel(mesa.Model):
+    """Member states under Chinese pressure before a vote; R replications in lockstep."""
+
+    def __init__(self, scenario: Scenario, replications: int, seed: int, *, point: int = 0,
+                 first_block: int = 0, block_size: int = BLOCK) -> None:
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.replications = R = int(replications)
+        self.streams = Streams(seed, point, first_block, block_sizes(R, block_size))
+        self.round = 0
+        # what the agents read, copied from the scenario so levers can change it
+        self.rule = scenario.rule
+        self.measure = scenario.measure
+        self.coef = scenario.coef
+        self.intercept = scenario.intercept
+        self.all_states = list(scenario.all_states)
+        self.populations = scenario.populations
+        self.channels = scenario.channels
+        self.instruments = scenario.instruments
+        self.budget_instruments = scenario.budget_instruments
+        self.strategy_params = scenario.strategy_params
+        self.participating = scenario.participating
+        self.exposure = scenario.exposure.copy()
+        # lever state (model.abm.levers)
+        self.stake_scale_negative = 1.0
+        self.stake_scale_all = 1.0
+        self.compensation = 0.0
+        self.stick_credibility = 1.0
+        self.stakes = scenario.stakes(self.exposure)
+        n = len(self.all_states)
+        shock = self.streams.normal("shock", (n,)) * self.coef["shock_sd"]       # (R, n)
+        for i, iso in enumerate(self.all_states):
+            MemberState(self, i, iso, int(self.populations[i]), float(scenario.stance[i]),
+                        shock[:, i], bool(self.participating[i]))
+        self.member_states = self.agents_by_type[MemberState]
+        self.agent_of = {a.iso2: a for a in self.member_states}
+        self.china = China(self, scenario.strategy, scenario.budget)
+        self.commission = Commission(self, scenario.levers, scenario.respond_below)
+        self.probabilities = np.zeros((n, R, 3))
+        self.expected = np.zeros((n, 3))
+        self.next_probabilities = np.zeros((n, R, 3))
+        self.next_expected = np.zeros((n, 3))
+        self.expected_utility = np.zeros(n)
+        self.peers = np.zeros((n, R))
+        self.peers_expected = np.zeros(n)
+        for action in scenario.actions:
+            for target in action.targets:
+                self.china.commit(Allocation(action.instrument, target, action.intensity, 0.0),
+                                  action.round)
+                self.china.log.append({
+                    "round": action.round, "instrument": action.instrument, "target": target,
+                    "intensity": action.intensity, "spend": 0.0,
+                    "source": "in force" + (f" ({action.date})" if action.date else "")})
+        self.datacollector = mesa.DataCollector(agenttype_reporters={MemberState: {
+            "round": lambda a: a.model.round, "iso2": "iso2",
+            "participating": "participating", **STATE_REPORTERS}})
+        self._deliberate()                      # opening positions, before any pressure
+
+    # --- quantities the agents read ------------------------------------------------------
+    def credibility(self, instrument: str) -> float:
+        ins = self.instruments[instrument]
+        return ins.credibility.value * (self.stick_credibility if ins.kind == "stick" else 1.0)
+
+    def scale_channel(self, channel: str, factor: float) -> None:
+        """Multiply every state's exposure on ``channel`` by ``factor`` (a lever's effect)."""
+        self.exposure[:, self.channels.index(channel)] *= factor
+
+    def refresh_stakes(self) -> None:
+        """Recompute the measure's stakes after a lever changed exposure or stake scales."""
+        self.stakes = self.scenario.stakes(self.exposure, self.stake_scale_negative,
+                                           self.stake_scale_all)
+
+    def backlash_for(self, index: int) -> float:
+        part = self.participating
+        visible = np.array([a.visible_stick for a in self.member_states]) * part
+        return float((visible.sum() - visible[index]) / max(int(part.sum()), 1))
+
+    def expected_adoption(self) -> float:
+        """Exact P(measure adopted in the end) from the expected-track probabilities."""
+        from ..treaty.power import passage_probability
+
+        part = self.participating
+        states = [s for s, p in zip(self.all_states, part) if p]
+        frame = pd.DataFrame(self.expected[part], columns=list(COLUMNS), index=states)
+        pop = dict(zip(self.all_states, (int(p) for p in self.populations)))
+        result = passage_probability(self.rule, frame, population=pop, participating=states)
+        return self.rule.p_adopted_in_the_end(result)
+
+    # --- dynamics --------------------------------------------------------------------------
+    def _update_peers(self) -> None:
+        pops = self.populations.astype(float) * self.participating
+        net = self.probabilities[..., 0] - self.probabilities[..., 2]        # (n, R)
+        total = (pops[:, None] * net).sum(axis=0)                              # (R,)
+        others = pops.sum() - pops
+        self.peers = (total[None, :] - pops[:, None] * net) / np.maximum(others, 1.0)[:, None]
+        net_e = self.expected[:, 0] - self.expected[:, 2]
+        total_e = float((pops * net_e).sum())
+        self.peers_expected = (total_e - pops * net_e) / np.maximum(others, 1.0)
+
+    def _deliberate(self) -> None:
+        self._update_peers()
+        self.member_states.do("deliberate")
+        self.probabilities, self.next_probabilities = self.next_probabilities, self.probabilities
+        self.expected, self.next_expected = self.next_expected.copy(), self.expected
+
+    def step(self) -> None:
+        """One round: China plans and its due instruments land, the Commission may respond,
+        then every member state deliberates; the round's records are collected."""
+        self.agents_by_type[China].do("step")
+        self.agents_by_type[Commission].do("step")
+        self._deliberate()
+        self.datacollector.collect(self)
+        self.round += 1
+
+    def rounds_table(self) -> pd.DataFrame:
+        """The collected records of the participating states, one row per round and state."""
+        frame = self.datacollector.get_agenttype_vars_dataframe(MemberState)
+        frame = frame[frame["participating"].astype(bool)]
+        return frame.reset_index(drop=True)[list(ROUND_COLUMNS)]
+
+    def final_vote(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sample every replication's vote; return votes (R, n), outcomes (R,), pivotal (n, R)."""
+        n = len(self.all_states)
+        u = self.streams.uniform("vote", (n,))                                        # (R, n)
+        votes = sample_votes(self.probabilities.transpose(1, 0, 2), u)
+        votes[:, ~self.participating] = ABSENT
+        pops, rule = self.populations, self.rule
+        outcomes = rule.evaluate(votes, pops)
+        adopted = rule.adopted(outcomes)
+        pivotal = np.zeros((n, self.replications), dtype=bool)
+        for i in np.flatnonzero(self.participating):
+            for alt in CHOICES:
+                trial = votes.copy()
+                trial[:, i] = alt
+                changed = rule.adopted(rule.evaluate(trial, pops)) != adopted
+                pivotal[i] |= changed & (votes[:, i] != alt)
+        return votes, outcomes, pivotal
+
+    def run(self, on_round=None) -> RunOutput:
+        """Step through every round (calling ``on_round()`` after each), then vote."""
+        for _ in range(self.scenario.rounds):
+            self.step()
+            if on_round is not None:
+                on_round()
+        votes, outcomes, pivotal = self.final_vote()
+        return RunOutput(
+            states=list(self.all_states), outcomes=outcomes, votes=votes,
+            probabilities=self.probabilities.copy(), pivotal=pivotal, expected=self.expected.copy(),
+            rounds=self.rounds_table(), china_log=self.china.log,
+            levers_used=dict(self.commission.active),
+            spend=np.array([a.spend_received for a in self.member_states]),
+        )

@@ -1,0 +1,80 @@
+"""Everything one model run needs, resolved: arrays and objects, no file schema.
+
+:func:`model.experiments.resolve.resolve` builds a :class:`Scenario` from an experiment file
+and params/; the agent-based model reads only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..inputs.catalogue import Instrument, Measure
+from ..inputs.exposure import ExposureTable
+from ..treaty.rules import Rule
+
+__all__ = ["Action", "Scenario"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A use of an instrument China has already decided (outside its budget): on ``targets``
+    at ``round``, with ``intensity``; ``date`` and ``source`` document it."""
+
+    instrument: str
+    targets: tuple[str, ...]
+    round: int
+    intensity: float
+    date: str = ""
+    source: str = ""
+
+
+@dataclass
+class Scenario:
+    """One resolved scenario of a vote.
+
+    Arrays run over ``all_states`` (the Council's members, in a fixed order); ``states`` are
+    the participating ones. ``exposure`` is states x ``channels``.
+    """
+
+    name: str
+    measure: Measure
+    rule: Rule
+    rounds: int
+    states: list[str]
+    all_states: list[str]
+    populations: np.ndarray
+    coef: dict[str, float]
+    intercept: float
+    stakes_weights: dict[str, float]
+    exposure: np.ndarray
+    exposure_table: ExposureTable
+    channels: list[str]
+    stance: np.ndarray
+    instruments: dict[str, Instrument]
+    budget_instruments: list[str]
+    strategy: str
+    budget: float
+    actions: list[Action]
+    levers: dict[str, float]
+    respond_below: float
+    strategy_params: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def participating(self) -> np.ndarray:
+        """Boolean mask over ``all_states``."""
+        taking_part = set(self.states)
+        return np.array([s in taking_part for s in self.all_states])
+
+    def stakes(self, exposure: np.ndarray | None = None, scale_negative: float = 1.0,
+               scale_all: float = 1.0) -> np.ndarray:
+        """Measure stakes per state: sum of channel weights x exposure."""
+        exposure = self.exposure if exposure is None else exposure
+        out = np.zeros(exposure.shape[0])
+        for ch, w in self.stakes_weights.items():
+            w = w * scale_all * (scale_negative if w < 0 else 1.0)
+            out += w * exposure[:, self.channels.index(ch)]
+        return out

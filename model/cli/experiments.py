@@ -1,0 +1,282 @@
+"""Commands for experiments: ``run``, ``list``, ``compare`` and ``sweep``.
+
+Parse, call :mod:`model.experiments`, print rich tables or JSON; nothing else. Output folders
+are checked before any work and locked while a command writes to them; Ctrl-C stops with one
+line saying what was saved and how to resume.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .common import Interrupted, check_counts, console, emit_json, pct, progress_bar, table
+
+__all__ = ["register", "print_summary"]
+
+
+def print_summary(summary: dict) -> None:
+    """The run summary as a headline and a per-state table."""
+    lo, hi = summary["p_adopted_ci95"]
+    console.print(f"[bold]{summary['experiment']}[/bold]: {summary['measure']} "
+                  f"({summary['rule']}), {summary['replications']:,} replications, "
+                  f"seed {summary['seed']}")
+    console.print(f"P(adopted) = {summary['p_adopted']:.3f} (95% CI {lo:.3f}-{hi:.3f}); outcomes: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in summary["outcomes"].items()))
+    out = table(None, ("state", "P(for)", "P(abstain)", "P(against)", "P(pivotal)",
+                       "China's spend"))
+    for row in sorted(summary["states"], key=lambda r: -r["p_for"]):
+        out.add_row(row["iso2"], f"{row['p_for']:.2f}", f"{row['p_abstain']:.2f}",
+                    f"{row['p_against']:.2f}", f"{row['p_pivotal']:.3f}",
+                    f"{100 * row['targeted_share']:.0f}%")
+    console.print(out)
+    if summary.get("unverified_inputs"):
+        cells = summary["unverified_inputs"]
+        console.print(f"note: {len(cells)} exposure figures used here are UNVERIFIED estimates "
+                      "(listed in summary.json under unverified_inputs)")
+
+
+def _print_comparison(c: dict) -> None:
+    lo, hi = c["difference_ci95"]
+    ulo, uhi = c["difference_ci95_unpaired"]
+    console.print(f"[bold]{c['b']}[/bold] vs [bold]{c['a']}[/bold]: {c['replications']:,} paired "
+                  f"replications, seed {c['seed']}")
+    console.print(f"P(adopted): {c['a']} {c['p_adopted_a']:.3f}, {c['b']} {c['p_adopted_b']:.3f}")
+    console.print(f"difference (b - a) = {c['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}, "
+                  f"paired; unpaired would be {ulo:+.3f} to {uhi:+.3f})")
+    out = table("States whose positions shift most",
+                ("state", "P(for) a", "P(for) b", "Δ P(for)", "Δ P(abstain)", "Δ P(against)"))
+    for r in c["states"][:10]:
+        out.add_row(r["iso2"], f"{r['p_for_a']:.2f}", f"{r['p_for_b']:.2f}",
+                      f"{r['delta_p_for']:+.3f}", f"{r['delta_p_abstain']:+.3f}",
+                      f"{r['delta_p_against']:+.3f}")
+    console.print(out)
+    co = c["coalitions"]
+    out = table("Most frequent minimal blocking coalitions (share of replications)",
+                ("scenario", "coalition", "share"), left=("scenario", "coalition"))
+    for side in ("a", "b"):
+        for x in co[side]["top"]:
+            out.add_row(c[side], "+".join(x["states"]), pct(x["share"]))
+    console.print(out)
+    for note in ("seed_note", "replications_note"):
+        if c.get(note):
+            console.print(f"note: {c[note]}")
+    for side in ("a", "b"):
+        only = co[f"only_in_{side}"]
+        if only:
+            console.print(f"only under {c[side]}: " + "; ".join(
+                f"{'+'.join(x['states'])} ({pct(x['share'])})" for x in only))
+
+
+def _print_sweep(summary: dict, out_dir: Path) -> None:
+    lo, hi = summary["p_adopted_min"], summary["p_adopted_max"]
+
+    def at(p: dict) -> str:
+        values = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in p["values"].items())
+        ties = p.get("points_with_this_value", 1)
+        return f"{ties} points, e.g. {values}" if ties > 1 else values
+
+    console.print(f"[bold]{summary['experiment']}[/bold]: {summary['design']} design, "
+                  f"{summary['points']} points x {summary['replications_per_point']:,} "
+                  "replications")
+    console.print(f"P(adopted) from {lo['p_adopted']:.3f} ({at(lo)}) to "
+                  f"{hi['p_adopted']:.3f} ({at(hi)})")
+    sobol = summary["design"] == "sobol"
+    cols = ["parameter", "std. coef.", "main effect", *(["total effect"] if sobol else []),
+            "range", "highest at", "lowest at"]
+    out = table("Sensitivity: what moves P(adopted)", cols, left=("parameter",))
+
+    def f(v, fmt="{:.3f}"):
+        return "" if v is None else fmt.format(v)
+
+    def interval(r, key):
+        lo, hi = r.get(f"{key}_lo"), r.get(f"{key}_hi")
+        return f(r[key]) + (f" ({lo:.2f} to {hi:.2f})" if lo is not None and hi is not None
+                            else "")
+
+    for r in summary["sensitivity"]:
+        effects = ([interval(r, "main_effect"), interval(r, "total_effect")] if sobol
+                   else [f(r["main_effect"])])
+        out.add_row(r["parameter"], f(r["src"], "{:+.3f}"), *effects, f(r["range_of_means"]),
+                    str(r["highest_at"]), str(r["lowest_at"]))
+    console.print(out)
+    if sobol:
+        console.print("Sobol indices with 95% bootstrap intervals in brackets")
+    if summary.get("sensitivity_r2") is not None:
+        console.print(f"R^2 of the linear regression behind the coefficients: "
+                      f"{summary['sensitivity_r2']:.3f}")
+    console.print(f"written to {out_dir}/ (design.csv, chunks/*.parquet, points.csv, "
+                  "sensitivity.csv, sweep.json, manifest.json)")
+
+
+def _results_folder(out: Path | None, name: str) -> Path:
+    from ..io import prepare_output_dir
+
+    return prepare_output_dir(out or Path("results") / name)
+
+
+def run_cmd(
+    experiment: Path = typer.Argument(..., help="Experiment file (TOML)."),
+    replications: int | None = typer.Option(None, help="Override the number of "
+                                                       "replications."),
+    seed: int | None = typer.Option(None, help="Override the seed."),
+    out: Path | None = typer.Option(None, help="Output directory (default results/NAME)."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json instead of "
+                                                       "tables."),
+) -> None:
+    """Run an experiment: outcome probabilities with confidence intervals, written to --out.
+
+    An interrupted run resumes from the chunks it saved when the same command is rerun.
+    """
+    import shutil
+
+    from ..experiments.results import OUTPUT_FILES, write_outputs
+    from ..experiments.run import run_experiment
+    from ..experiments.spec import load_spec
+    from ..io import locked
+
+    check_counts(replications, seed)
+    spec = load_spec(experiment)
+    out_dir = _results_folder(out, spec.name)
+    partial = out_dir / ".partial"
+    with locked(out_dir):
+        try:
+            with progress_bar() as bar:
+                result = run_experiment(experiment, replications=replications, seed=seed,
+                                        resume_dir=partial, progress=bar)
+        except KeyboardInterrupt:
+            saved = len(list(partial.glob("chunk_*.npz")))
+            raise Interrupted(f"interrupted: {saved} finished chunk(s) of replications are "
+                              f"saved in {partial}; rerun the same command to resume") from None
+        write_outputs(result, out_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+    if as_json:
+        emit_json(result.summary)
+    else:
+        print_summary(result.summary)
+        console.print(f"written to {out_dir}/ ({', '.join(OUTPUT_FILES)})")
+
+def list_cmd() -> None:
+    """The rules, measures, China's instruments and strategies, and the EU levers."""
+    from ..abm.levers import LEVERS
+    from ..abm.strategies import STRATEGIES
+    from ..inputs import catalogue
+    from ..treaty.rules import RULES
+
+    def first_line(text: str) -> str:
+        return " ".join((text or "").strip().split("\n\n")[0].split())
+
+    for title, rows in [
+        ("Voting rules", [(n, f"{r.title} ({r.source})") for n, r in RULES.items()]),
+        ("Measures", [(n, f"{m.rule}: {m.title}") for n, m in catalogue.measures().items()]),
+        ("China's instruments", [(n, f"{i.kind}, {i.channel}: {first_line(i.doc)}")
+                                 for n, i in catalogue.instruments().items()]),
+        ("China's strategies", [(n, first_line(c.__doc__)) for n, c in STRATEGIES.items()]),
+        ("EU levers (Commission options)", [(n, f"{first_line(lv.__doc__)} [{lv.effect}]")
+                                            for n, lv in LEVERS.items()]),
+    ]:
+        out = table(title, ("name", "what it is"), left=("name", "what it is"))
+        for name, doc in rows:
+            out.add_row(name, doc)
+        console.print(out)
+
+def compare_cmd(
+    a: Path = typer.Argument(..., help="Scenario A (experiment TOML)."),
+    b: Path = typer.Argument(..., help="Scenario B (experiment TOML)."),
+    replications: int | None = typer.Option(None, help="Replications of both "
+                                                       "(default: A's)."),
+    seed: int | None = typer.Option(None, help="Common seed (default: A's)."),
+    out: Path | None = typer.Option(None, help="Output directory (default "
+                                               "results/A_vs_B)."),
+    as_json: bool = typer.Option(False, "--json", help="Print compare.json instead of "
+                                                       "tables."),
+) -> None:
+    """Compare two scenarios paired by common random numbers: difference, shifts, coalitions.
+
+    Reports the paired difference in P(adopted) (B minus A) with its 95% interval, the
+    states whose positions shift most and the blocking coalitions of each scenario. Both
+    run with A's seed and replications (or those given here); the output says so when the
+    files differ.
+    """
+    from ..experiments.compare import compare
+    from ..experiments.spec import load_spec
+    from ..io import locked
+
+    check_counts(replications, seed)
+    spec_a, spec_b = load_spec(a), load_spec(b)          # validate both before running
+    out_dir = _results_folder(out, f"{spec_a.name}_vs_{spec_b.name}")
+    with locked(out_dir):
+        try:
+            with progress_bar("rounds") as bar:
+                result = compare(a, b, replications=replications, seed=seed,
+                                 out=out_dir, progress=bar)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: nothing was written; rerun the same command "
+                              "to compare") from None
+    if as_json:
+        emit_json(result)
+        return
+    _print_comparison(result)
+    console.print(f"written to {out_dir}/ (compare.json, manifest.json, a/, b/)")
+
+def sweep_cmd(
+    experiment: Path = typer.Argument(..., help="Experiment file (TOML), with a \\[sweep] "
+                                                "table unless --param is given."),
+    param: list[str] | None = typer.Option(
+        None, "--param", help="name=v1,v2,... (levels), name=lo:hi (range, lhs/sobol) or "
+                              "name=lo:hi:n (range with n grid levels). Repeatable; replaces "
+                              "the file's \\[sweep.parameters]."),
+    design: str | None = typer.Option(None, help="grid, lhs or sobol (default: the file's, "
+                                                  "else grid)."),
+    samples: int | None = typer.Option(None, help="Points of an lhs design; base sample "
+                                                  "(a power of two) of a sobol design."),
+    out: Path | None = typer.Option(None, help="Output directory (default results/NAME)."),
+    executor: str = typer.Option("local", help="local or dask."),
+    scheduler: str | None = typer.Option(None, help="Address of a running dask scheduler "
+                                                    "(default: start a LocalCluster)."),
+    workers: int | None = typer.Option(None, help="Workers of the LocalCluster "
+                                                  "(default: CPU count)."),
+    replications: int | None = typer.Option(None, help="Replications per design point."),
+    chunk: int | None = typer.Option(None, help="Design points per results file."),
+    as_json: bool = typer.Option(False, "--json", help="Print sweep.json instead of "
+                                                       "tables."),
+) -> None:
+    """Sweep parameters (grid, Latin hypercube or Sobol design), locally or on Dask.
+
+    Results stream to --out in Parquet chunks; rerunning an interrupted sweep resumes it.
+    """
+    from ..experiments.design import parse_param_options
+    from ..experiments.spec import load_spec
+    from ..experiments.sweep import plan_sweep, run_sweep
+    from ..io import locked
+
+    check_counts(replications)
+    params = parse_param_options(param) if param else None
+    spec = load_spec(experiment)
+    plan_sweep(experiment, params=params, design=design, samples=samples,
+               replications=replications, chunk=chunk)          # validate before writing
+    out_dir = _results_folder(out, spec.name)
+    with locked(out_dir):
+        try:
+            with progress_bar("points") as bar:
+                result = run_sweep(experiment, out_dir, params=params, design=design,
+                                   samples=samples, replications=replications, chunk=chunk,
+                                   executor=executor, workers=workers, scheduler=scheduler,
+                                   progress=bar)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted: finished points are kept in {out_dir}/; rerun "
+                              "the same command to resume") from None
+    if as_json:
+        emit_json(result.summary)
+        return
+    _print_sweep(result.summary, out_dir)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("run")(run_cmd)
+    app.command("list")(list_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("sweep")(sweep_cmd)

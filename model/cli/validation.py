@@ -1,0 +1,244 @@
+"""Commands for recorded votes: ``backtest`` and ``calibrate``.
+
+Parse, call :mod:`model.validation`, print rich tables or JSON; nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import InputError
+from .common import check_counts, console, emit_json, progress_bar, table
+
+#: Where ``calibrate`` writes unless told otherwise: never over the shipped parameters.
+DEFAULT_CALIBRATION_OUT = Path("results") / "calibration" / "behaviour.toml"
+
+__all__ = ["register"]
+
+_LABELS = {
+    "uniform": ("uniform", "nothing (1/3 each)"),
+    "majority_in_sample": ("majority", "this case (in-sample)"),
+    "majority_leave_one_state_out": ("majority", "other states (held out)"),
+    "majority_leave_one_case_out": ("majority", "other cases (held out)"),
+    "exposure_logit_in_sample": ("exposure logit", "this case (in-sample)"),
+    "exposure_logit_leave_one_state_out": ("exposure logit", "other states (held out)"),
+    "exposure_logit_leave_one_case_out": ("exposure logit", "other cases (held out)"),
+}
+_HELD_OUT = {"leave-one-state-out": "other states (held out)",
+             "leave-one-case-out": "other cases (held out)"}
+_TERM_LABELS = {"stance": "stance", "stakes": "stakes", "pressure": "China", "peers": "peers",
+                "backlash": "backlash"}
+
+
+def _metric_row(out, name: str, fitted: str, m: dict) -> None:
+    out.add_row(name, fitted, f"{100 * m['accuracy']:.1f}%", f"{m['log_loss']:.3f}",
+                  f"{m['brier']:.3f}")
+
+
+def _metric_table(title: str):
+    return table(title, ("predictor", "fitted on", "accuracy", "log-loss", "Brier"),
+                 left=("predictor", "fitted on"))
+
+
+def _model_fitted_on(case: dict, fitted_on: list[str]) -> str:
+    if case["model_in_sample"]:
+        return "this case (IN-SAMPLE)"
+    if fitted_on:
+        return "other cases"
+    return "priors only"
+
+
+def _legend(methods: set[str]) -> str:
+    text = {"leave-one-state-out": "held out = leave-one-state-out: each state predicted by a "
+                                   "fit on the other states of its case",
+            "leave-one-case-out": "held out = leave-one-case-out: each case predicted by a fit "
+                                  "on the other cases"}
+    return "; ".join(text[m] for m in sorted(methods) if m in text)
+
+
+def _drivers_text(row: dict) -> str:
+    """The terms of a state's latent support, largest first (stakes with its main channels)."""
+    terms = [(k, v) for k, v in row["terms"].items() if k != "intercept" and abs(v) >= 0.005]
+    parts = []
+    for k, v in sorted(terms, key=lambda kv: -abs(kv[1])):
+        text = f"{_TERM_LABELS[k]} {v:+.2f}"
+        if k == "stakes" and row["stakes_by_channel"]:
+            ch = sorted(((c, x) for c, x in row["stakes_by_channel"].items() if abs(x) >= 0.005),
+                        key=lambda cx: -abs(cx[1]))[:2]
+            if ch:
+                text += " (" + ", ".join(f"{c} {x:+.2f}" for c, x in ch) + ")"
+        parts.append(text)
+    return "; ".join(parts) or "none"
+
+
+def _print_backtest(report: dict) -> None:
+    from ..validation.baselines import EPSILON
+
+    for case in report["cases"]:
+        console.print(f"[bold]{case['case']}[/bold] ({case['measure']}, {case['rule']}, "
+                      f"{case['date']}): {case['n_states']} states, {case['replications']:,} "
+                      f"replications, seed {case['seed']}")
+        p_pred = case["outcome_probabilities"][case["outcome_predicted"]]
+        console.print(f"outcome: predicted {case['outcome_predicted']} (P = {p_pred:.3f}), "
+                      f"observed {case['outcome_observed']}")
+        scores = _metric_table("How well each predictor reproduces the recorded positions")
+        _metric_row(scores, "model", _model_fitted_on(case, report["fitted_on"]), case)
+        methods = {"leave-one-case-out" if "case_out" in n else "leave-one-state-out"
+                   for n in case["baselines"] if "leave_one" in n}
+        if "model_held_out" in case:
+            held = case["model_held_out"]
+            methods.add(held["method"])
+            _metric_row(scores, "model", _HELD_OUT.get(held["method"], held["method"]), held)
+        for name, metrics in case["baselines"].items():
+            label, fitted = _LABELS.get(name, (name, ""))
+            _metric_row(scores, label, fitted, metrics)
+        console.print(scores)
+        console.print(f"majority = every state votes the most common recorded position (with "
+                      f"probability {1 - 2 * EPSILON:g}); exposure logit = ordered logit on the "
+                      f"measure's exposure channels alone; {_legend(methods)}")
+        if case["misfits"]:
+            first = case["misfits"][0]
+            mis = table(f"Worst-predicted states (support = intercept "
+                        f"{first['terms']['intercept']:+.2f} + the drivers; against below "
+                        f"{first['cut_low']:+.2f}, for above {first['cut_high']:+.2f})",
+                        ("state", "voted", "P(voted)", "predicted", "support", "drivers"),
+                        left=("state", "voted", "predicted", "drivers"))
+            for row in case["misfits"]:
+                mis.add_row(row["iso2"], row["observed"], f"{row['p_observed']:.2f}",
+                            row["predicted"], f"{row['utility']:+.2f}", _drivers_text(row))
+            console.print(mis)
+    if len(report["cases"]) > 1:
+        o = report["overall"]
+        pooled = _metric_table(f"All {o['n_cases']} cases pooled "
+                               f"({o['model']['n_states']} states)")
+        _metric_row(pooled, "model", "IN-SAMPLE" if o["model_in_sample"] else "", o["model"])
+        if "model_held_out" in o:
+            _metric_row(pooled, "model", "held out", o["model_held_out"])
+        for name, metrics in o["baselines"].items():
+            label, fitted = _LABELS.get(name, (name, ""))
+            _metric_row(pooled, label, fitted, metrics)
+        console.print(pooled)
+    if report["in_sample_warning"] and report["fitted_on"]:
+        console.print(f"note: {report['in_sample_warning']}")
+    else:
+        for note in report["notes"]:
+            console.print(f"note: {note}")
+
+
+def _print_calibration(result: dict, out: Path) -> None:
+    names = ", ".join(c["name"] for c in result["cases"])
+    console.print(f"[bold]Calibration[/bold] on {names}: {result['n_obs']} recorded positions, "
+                  f"{len(result['free'])} free coefficients, {result['replications']:,} "
+                  f"replications per run")
+    estimates = table("Estimates (MAP toward the priors; 95% interval = estimate +- 1.96 se)",
+                      ("coefficient", "prior (sd)", "estimate", "se", "95% interval"),
+                      left=("coefficient",))
+    for r in result["estimates"]:
+        interval = f"{r['ci95'][0]:+.2f} to {r['ci95'][1]:+.2f}" if r["ci95"] else "n/a"
+        estimates.add_row(r["name"], f"{r['prior_mean']:+.2f} ({r['prior_sd']:g})",
+                      f"{r['estimate']:+.3f}", f"{r['se']:.3f}" if r["se"] is not None else "n/a",
+                      interval)
+    console.print(estimates)
+    console.print(f"log-likelihood {result['log_likelihood']:.3f}; log-posterior "
+                  f"{result['log_posterior']:.3f}; optimizer: {result['optimizer']['message']}")
+    scores = _metric_table("Scores")
+    _metric_row(scores, "model at the priors", "nothing", result["prior_model"]["overall"])
+    _metric_row(scores, "calibrated model",
+                ("this case" if len(result["cases"]) == 1 else "these cases") + " (IN-SAMPLE)",
+                result["in_sample"]["overall"])
+    if result["held_out"]:
+        held = result["held_out"]
+        _metric_row(scores, "calibrated model", _HELD_OUT[held["method"]], held["overall"])
+    console.print(scores)
+    if result["held_out"]:
+        console.print(_legend({result["held_out"]["method"]}))
+    for w in result["warnings"]:
+        console.print(f"warning: {w}")
+    console.print(f"note: {result['in_sample_warning']}")
+    console.print(f"written to {out}")
+
+
+def backtest_cmd(
+    cases: list[Path] = typer.Argument(
+        ..., help="Case files (experiment TOML with an \\[observed] table), "
+                  "e.g. params/votes/*.toml."),
+    replications: int | None = typer.Option(None, help="Override the cases' replications."),
+    seed: int | None = typer.Option(None, help="Override the cases' seeds."),
+    coefficients: Path | None = typer.Option(
+        None, help="Behaviour file to test (default params/behaviour.toml; "
+                   "params/behaviour_priors.toml tests the uncalibrated model)."),
+    misfits: int = typer.Option(5, help="Worst-predicted states to explain per case."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Score the model against recorded votes beside simple baselines; explain its misfits.
+
+    Baselines: uniform, the majority position and an exposure-only ordered logit, each
+    labelled in-sample or held-out. The model's figures are in-sample for the cases its
+    behaviour file was calibrated on; the held-out figures the calibration recorded are
+    shown beside them.
+    """
+    from ..validation.backtest import backtest
+
+    check_counts(replications, seed)
+    if misfits < 0:
+        raise InputError("must be non-negative", field="--misfits")
+    with progress_bar("steps") as bar:
+        report = backtest(cases, replications=replications, seed=seed,
+                          coefficients=coefficients, misfits=misfits,
+                          progress=(lambda d, t: bar("cases", d, t)) if bar else None)
+    if as_json:
+        emit_json(report)
+        return
+    _print_backtest(report)
+
+def calibrate_cmd(
+    cases: list[Path] = typer.Argument(..., help="Case files to fit on."),
+    out: Path | None = typer.Option(
+        None, help=f"Behaviour file to write (default {DEFAULT_CALIBRATION_OUT}; "
+                   "--out params/behaviour.toml replaces the shipped coefficients)."),
+    replications: int = typer.Option(250, help="Replications of every model run in the fit."),
+    seed: int | None = typer.Option(None, help="Seed of every run (default: each case's)."),
+    free: str = typer.Option(
+        "intercept,stakes,beta_stance,cut_gap",
+        help="Coefficients to fit: intercept, stakes, cut_gap, beta_stance, beta_stakes, "
+             "beta_pressure, beta_peer, beta_backlash, shock_sd."),
+    priors: Path | None = typer.Option(None, help="Priors file (default "
+                                                     "params/behaviour_priors.toml)."),
+    held_out: str = typer.Option("auto", help="Held-out scores: auto (leave-one-case-out with "
+                                              "several cases, else leave-one-state-out), "
+                                              "cases, states or none."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Fit behavioural coefficients to recorded votes (MAP) and write a behaviour file.
+
+    Maximum likelihood of the recorded positions under the model itself (fixed seed and
+    replications), regularised toward the priors; standard errors from the Hessian;
+    held-out scores by leave-one-case-out or leave-one-state-out. The file records the
+    cases, seeds, replications, penalty, fit and data hashes.
+    """
+    from ..io import prepare_output_dir
+    from ..validation.behaviour_file import write_behaviour
+    from ..validation.calibrate import calibrate
+
+    check_counts(replications, seed)
+    target = out or DEFAULT_CALIBRATION_OUT
+    if target.is_dir():
+        raise InputError(f"{target} is a folder; name the .toml file to write", field="--out")
+    prepare_output_dir(target.parent)
+    names = [x.strip() for x in free.split(",") if x.strip()]
+    with progress_bar("steps") as bar:
+        result = calibrate(cases, free=names, replications=replications, seed=seed,
+                           priors_path=priors, held_out=held_out, progress=bar)
+    target = write_behaviour(result, target)
+    if as_json:
+        emit_json({**result.to_dict(), "out": str(target)})
+        return
+    _print_calibration(result.to_dict(), target)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("backtest")(backtest_cmd)
+    app.command("calibrate")(calibrate_cmd)

@@ -1,0 +1,130 @@
+"""Executors: where a sweep's design points run, chosen apart from what runs.
+
+``local`` runs the points one after another in this process; ``dask`` submits them to a
+dask.distributed cluster - a LocalCluster of ``workers`` single-threaded processes by default,
+or a running scheduler given by address (the same code path on a laptop and on a cluster;
+workers need this package and its params/ installed). Dask is an optional extra
+(``pip install eucoalition[distributed]``) imported only when asked for. Either way a point's
+result depends only on the experiment, the design and the seed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+
+from ..errors import InputError
+from .spec import ExperimentSpec
+
+__all__ = ["EXECUTORS", "LocalExecutor", "DaskExecutor", "make_executor"]
+
+EXECUTORS = ("local", "dask")
+#: A point's work: (point, spec, stream), and the function that turns it into a result row.
+PointTask = tuple[int, ExperimentSpec, int]
+Evaluate = Callable[[ExperimentSpec, int, int], dict]
+
+
+class LocalExecutor:
+    """Run the points one after another in this process."""
+
+    name = "local"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def map(self, evaluate: Evaluate, tasks: Iterable[PointTask]) -> Iterator[tuple[int, dict]]:
+        """Yield (point, evaluate(spec, point, stream)) for every task, in order."""
+        for point, spec, stream in tasks:
+            yield point, evaluate(spec, point, stream)
+
+
+class DaskExecutor:
+    """Run the points on a dask.distributed cluster: a LocalCluster of ``workers`` processes
+    (one thread each) unless a scheduler address is given. Results come back as they finish."""
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InputError("must be at least 1", field="--workers")
+        self.workers = workers
+        self.scheduler = scheduler
+        self.client = None
+        self.cluster = None
+
+    def __enter__(self):
+        try:
+            import logging
+
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("the dask executor needs dask.distributed: pip install "
+                             "'eucoalition[distributed]'", field="--executor") from None
+        if self.scheduler:
+            try:
+                self.client = Client(self.scheduler, timeout="10s")
+            except OSError as exc:
+                raise InputError(f"cannot reach scheduler {self.scheduler} ({exc})",
+                                 field="--scheduler") from None
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1,
+                                        threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def map(self, evaluate: Evaluate, tasks: Iterable[PointTask]) -> Iterator[tuple[int, dict]]:
+        """Submit points as they are needed - a few per worker thread in flight, so a sweep of
+        any size holds little in the scheduler - and yield results as they finish."""
+        from dask.distributed import as_completed
+
+        window = max(8, 4 * sum(self.client.nthreads().values()))
+        pending = iter(tasks)
+        futures: dict = {}
+        done = as_completed()
+
+        def submit_next() -> bool:
+            for point, spec, stream in pending:
+                fut = self.client.submit(evaluate, spec, point, stream, pure=False)
+                futures[fut] = point
+                done.add(fut)
+                return True
+            return False
+
+        for _ in range(window):
+            if not submit_next():
+                break
+        try:
+            for fut in done:
+                point = futures.pop(fut)
+                result = fut.result()
+                submit_next()
+                yield point, result
+        finally:
+            for fut in list(futures):
+                fut.cancel()
+
+
+def make_executor(name: str, workers: int | None = None, scheduler: str | None = None):
+    """The executor called ``name`` (``local`` or ``dask``), checked against its options."""
+    if name == "local":
+        if scheduler:
+            raise InputError("a scheduler address needs --executor dask", field="--scheduler")
+        if workers is not None:
+            raise InputError("workers apply to --executor dask only", field="--workers")
+        return LocalExecutor()
+    if name == "dask":
+        return DaskExecutor(workers, scheduler)
+    raise InputError(f"unknown executor '{name}' (expected one of {', '.join(EXECUTORS)})",
+                     field="--executor")
+
+

@@ -1,0 +1,168 @@
+"""What a run returns and writes: the summary, the tidy tables, one manifest builder, and the
+atomic writing of an output folder.
+
+Machine-readable outputs (summary.json, the CSV files) carry full float precision; rounding is
+for display only (the command line and briefings), so that a state's p_for + p_abstain +
+p_against adds up to 1 as exactly as floating point allows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..abm.behaviour import COLUMNS
+from ..abm.model import RunOutput
+from ..abm.scenario import Scenario
+from ..abm.streams import BLOCK
+from ..inputs.tables import POPULATION_TABLES, data_hashes
+from ..io import atomic_write_text, file_sha256
+from ..stats import wilson_interval
+from ..treaty.positions import ABSTAIN, AGAINST, FOR
+from .spec import ExperimentSpec, spec_table
+
+__all__ = ["ExperimentResult", "summarise", "manifest", "write_outputs", "user_tables", "csv_text",
+           "OUTPUT_FILES"]
+
+#: The files of a run's output folder; summary.json is written last and marks a complete run.
+OUTPUT_FILES = ("states.csv", "rounds.csv", "replications.csv", "china_actions.csv",
+                "parameters.csv", "manifest.json", "summary.json")
+
+
+@dataclass
+class ExperimentResult:
+    """Summary dict plus tidy tables of one experiment."""
+
+    spec: ExperimentSpec
+    summary: dict
+    states: pd.DataFrame          # one row per state
+    rounds: pd.DataFrame          # one row per round and state
+    replications: pd.DataFrame    # one row per replication
+    china: pd.DataFrame           # China's actions (in force and planned)
+    manifest: dict = field(default_factory=dict)
+    source_path: Path | None = None
+    votes: np.ndarray | None = None   # (R, n) position codes of every replication's vote
+
+
+def _unverified_inputs(scenario: Scenario) -> list[dict]:
+    """Exposure cells this measure uses that rest on UNVERIFIED estimates."""
+    used = set(scenario.stakes_weights) | {ins.channel for ins in scenario.instruments.values()}
+    cells = scenario.exposure_table.unverified_cells()
+    cells = cells[cells["channel"].isin(used) & cells["iso2"].isin(scenario.states)]
+    return [{"iso2": r.iso2, "channel": r.channel} for r in cells.itertuples()]
+
+
+def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple[
+        dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The summary dict and the states, replications and China's-actions tables of a run."""
+    from ..treaty.power import passage_probability
+
+    rule = scenario.rule
+    words = rule.outcomes
+    R = len(out.outcomes)
+    counts = np.bincount(out.outcomes, minlength=len(words))
+    adopted = rule.adopted(out.outcomes)
+    k = int(adopted.sum())
+    lo, hi = wilson_interval(k, R)
+    part = [i for i, s in enumerate(out.states) if s in set(scenario.states)]
+    mean_p = out.probabilities.mean(axis=1)
+    total_spend = float(out.spend.sum())
+    state_rows = [{
+        "iso2": out.states[i],
+        "p_for": float(mean_p[i, FOR]),
+        "p_abstain": float(mean_p[i, ABSTAIN]),
+        "p_against": float(mean_p[i, AGAINST]),
+        "p_pivotal": float(out.pivotal[i].mean()),
+        "targeted_share": float(out.spend[i] / total_spend) if total_spend > 0 else 0.0,
+    } for i in part]
+    expected = pd.DataFrame(out.expected[part], columns=list(COLUMNS),
+                            index=[out.states[i] for i in part])
+    pop = dict(zip(out.states, (int(p) for p in scenario.populations)))
+    exact = passage_probability(rule, expected, population=pop, participating=list(expected.index))
+    summary = {
+        "experiment": spec.name,
+        "measure": spec.measure,
+        "rule": rule.name,
+        "replications": R,
+        "seed": spec.seed,
+        "rounds": spec.rounds,
+        "p_adopted": k / R,
+        "p_adopted_ci95": [lo, hi],
+        "outcomes": {w: int(c) / R for w, c in zip(words, counts)},
+        "p_adopted_expected_track": float(rule.p_adopted_in_the_end(exact)),
+        "china": {"strategy": scenario.strategy, "budget_per_round": scenario.budget,
+                  "total_spend": total_spend},
+        "commission_levers_used": out.levers_used,
+        "unverified_inputs": _unverified_inputs(scenario),
+        "states": state_rows,
+    }
+    if rule.adoption_note:
+        summary["adoption_note"] = rule.adoption_note
+    reps = pd.DataFrame({
+        "replication": np.arange(R),
+        "outcome": [words[o] for o in out.outcomes],
+        "adopted": adopted,
+        "n_for": (out.votes == FOR).sum(axis=1),
+        "n_against": (out.votes == AGAINST).sum(axis=1),
+        "n_abstain": (out.votes == ABSTAIN).sum(axis=1),
+    })
+    china = pd.DataFrame(out.china_log, columns=["round", "instrument", "target", "intensity",
+                                                 "spend", "source"])
+    return summary, pd.DataFrame(state_rows), reps, china
+
+
+def user_tables(spec: ExperimentSpec) -> dict[str, Path]:
+    """A user-supplied population table, so the manifest records its hash too."""
+    if spec.population in POPULATION_TABLES:
+        return {}
+    return {f"population:{Path(spec.population).name}": Path(spec.population)}
+
+
+def manifest(spec: ExperimentSpec, scenario: Scenario, source_path: Path | None) -> dict:
+    """What a reader needs to reproduce a run: the experiment, the resolved parameters, seed,
+    replications, the hashes of every data file and the package version."""
+    return {
+        "experiment": spec.name,
+        "source_file": source_path.name if source_path else None,
+        "source_sha256": file_sha256(source_path) if source_path else None,
+        "parameters": spec.model_dump(exclude_none=True),
+        "resolved": {"rule": scenario.rule.name, "coefficients": scenario.coef,
+                     "intercept": scenario.intercept, "stakes": scenario.stakes_weights,
+                     "budget": scenario.budget, "levers": scenario.levers},
+        "seed": spec.seed,
+        "replications": spec.replications,
+        "block_size": BLOCK,
+        "data_sha256": data_hashes(user_tables(spec)),
+        "version": __version__,
+    }
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV with full float precision (shortest exact representation)."""
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def write_outputs(result: ExperimentResult, out_dir: Path | str) -> list[Path]:
+    """Write the :data:`OUTPUT_FILES` atomically (summary last, so its presence marks a
+    complete run)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "states.csv": csv_text(result.states),
+        "rounds.csv": csv_text(result.rounds),
+        "replications.csv": csv_text(result.replications),
+        "china_actions.csv": csv_text(result.china),
+        "parameters.csv": csv_text(spec_table(result.spec)),
+        "manifest.json": json.dumps(result.manifest, indent=2, sort_keys=True, default=str) + "\n",
+        "summary.json": json.dumps(result.summary, indent=2) + "\n",
+    }
+    written = []
+    for name in OUTPUT_FILES:
+        atomic_write_text(out_dir / name, texts[name])
+        written.append(out_dir / name)
+    return written

@@ -1,0 +1,204 @@
+"""Run an experiment: spec -> resolved scenario -> seeded model runs in chunks -> results.
+
+``run_experiment`` resolves an experiment file, runs the Mesa model in chunks of whole random
+blocks (so a chunked run equals a single run byte for byte) and returns an
+:class:`~model.experiments.results.ExperimentResult`. With ``resume_dir`` every finished chunk
+is saved as it comes, so an interrupted run resumes from the chunks already done. A run whose
+memory would exceed what the machine has is refused before it starts.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..abm.model import ROUND_COLUMNS, CouncilModel, RunOutput
+from ..abm.scenario import Scenario
+from ..abm.streams import BLOCK
+from ..errors import InputError
+from ..inputs.tables import data_hashes
+from ..io import atomic_write_bytes, atomic_write_text
+from .resolve import resolve
+from .results import ExperimentResult, manifest, summarise, user_tables
+from .spec import ExperimentSpec, spec_and_path
+
+__all__ = ["run_experiment", "DEFAULT_CHUNK", "memory_needed", "available_memory"]
+
+DEFAULT_CHUNK = 40 * BLOCK   # 10,000 replications per model run
+#: Memory a run keeps per replication per member state (votes, probabilities, pivotal flags
+#: and the replications table; measured on the flagship), and what a chunk needs on top.
+_BYTES_PER_REPLICATION_STATE = 120
+_BYTES_PER_CHUNK_REPLICATION_STATE = 400
+
+
+def memory_needed(replications: int, states: int, chunk: int = DEFAULT_CHUNK) -> int:
+    """Bytes a run of ``replications`` over ``states`` member states needs (an estimate)."""
+    working = min(chunk, replications) * states * _BYTES_PER_CHUNK_REPLICATION_STATE
+    return replications * states * _BYTES_PER_REPLICATION_STATE + working + 200 * 2**20
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (None if the system does not say)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _check_memory(replications: int, states: int) -> None:
+    need, have = memory_needed(replications, states), available_memory()
+    if have is not None and need > have:
+        raise InputError(f"{replications:,} replications would need about "
+                         f"{need / 2**30:,.1f} GiB of memory; {have / 2**30:,.1f} GiB is "
+                         "available: run fewer replications", field="replications")
+
+
+def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
+    """(first_block, replications) of chunks made of whole blocks."""
+    chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
+    out, start = [], 0
+    while start < total:
+        size = min(chunk, total - start)
+        out.append((start // BLOCK, size))
+        start += size
+    return out
+
+
+def _save_chunk(path: Path, out: RunOutput) -> None:
+    def text(obj) -> np.ndarray:
+        return np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8)
+
+    buf = io.BytesIO()
+    np.savez(buf, outcomes=out.outcomes, votes=out.votes, probabilities=out.probabilities,
+             pivotal=out.pivotal, expected=out.expected, spend=out.spend,
+             rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
+             levers=text(out.levers_used))
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_chunk(path: Path, states: list[str]) -> RunOutput:
+    z = np.load(path)
+
+    def text(name: str):
+        return json.loads(z[name].tobytes())
+
+    return RunOutput(states=states, outcomes=z["outcomes"], votes=z["votes"],
+                     probabilities=z["probabilities"], pivotal=z["pivotal"], expected=z["expected"],
+                     rounds=pd.DataFrame(text("rounds"))[list(ROUND_COLUMNS)],
+                     china_log=text("china"), levers_used=text("levers"), spend=z["spend"])
+
+
+_MEAN_COLUMNS = ["p_for", "p_abstain", "p_against", "stick", "carrot"]
+
+
+def _combine(parts: list[RunOutput]) -> RunOutput:
+    """One RunOutput from chunks: arrays concatenated, per-round means weighted by size."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    sizes = np.array([len(p.outcomes) for p in parts], dtype=float)
+    rounds = first.rounds.copy()
+    stacked = np.stack([p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
+    rounds[_MEAN_COLUMNS] = np.tensordot(sizes / sizes.sum(), stacked, axes=1)
+    return RunOutput(
+        states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
+        votes=np.concatenate([p.votes for p in parts]),
+        probabilities=np.concatenate([p.probabilities for p in parts], axis=1),
+        pivotal=np.concatenate([p.pivotal for p in parts], axis=1), expected=first.expected,
+        rounds=rounds, china_log=first.china_log, levers_used=first.levers_used,
+        spend=first.spend)
+
+
+def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> None:
+    """Keep saved chunks only if they belong to this very run (same spec, point, data and
+    version); otherwise clear them, so an edited experiment never reuses stale chunks."""
+    stamp = json.dumps({"spec": spec.model_dump(mode="json"), "point": point,
+                        "data": data_hashes(user_tables(spec)), "version": __version__},
+                       sort_keys=True)
+    marker = resume_dir / "run.json"
+    if marker.is_file() and marker.read_text() == stamp:
+        return
+    for old in resume_dir.glob("chunk_*.npz"):
+        old.unlink()
+    atomic_write_text(marker, stamp)
+
+
+def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int = 0,
+                 chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> RunOutput:
+    """Run a resolved scenario in chunks of whole blocks and combine them."""
+    plan = _chunks(replications, chunk)
+    total_rounds = len(plan) * scenario.rounds
+    done = 0
+    parts = []
+    for first_block, size in plan:
+        cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
+        if cache is not None and cache.exists():
+            parts.append(_load_chunk(cache, list(scenario.all_states)))
+            done += scenario.rounds
+            if progress:
+                progress(done, total_rounds)
+            continue
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total_rounds)
+
+        out = CouncilModel(scenario, size, seed, point=point, first_block=first_block).run(tick)
+        if cache is not None:
+            _save_chunk(cache, out)
+        parts.append(out)
+    return _combine(parts)
+
+
+def run_experiment(path_or_spec, replications: int | None = None, seed: int | None = None, *,
+                   point: int = 0, chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> ExperimentResult:
+    """Run an experiment file (or spec) and return its result.
+
+    Parameters
+    ----------
+    path_or_spec : path of an experiment TOML, a dict, or an ExperimentSpec.
+    replications, seed : override the file's values.
+    point : index of the experiment point in a sweep (part of every random stream's key).
+    chunk : replications per model run (rounded to whole blocks of 250).
+    resume_dir : where finished chunks are kept so an interrupted run resumes.
+    progress : called as progress(done_rounds, total_rounds).
+    """
+    spec, source_path = spec_and_path(path_or_spec)
+    update = {}
+    if replications is not None:
+        update["replications"] = int(replications)
+    if seed is not None:
+        update["seed"] = int(seed)
+    if update:
+        spec = spec.model_copy(update=update)
+    if spec.replications < 1:
+        raise InputError("replications must be at least 1", field="replications")
+    scenario = resolve(spec)
+    _check_memory(spec.replications, len(scenario.all_states))
+    if resume_dir is not None:
+        Path(resume_dir).mkdir(parents=True, exist_ok=True)
+        _claim_resume_dir(Path(resume_dir), spec, point)
+    combined = run_scenario(scenario, spec.replications, spec.seed, point=point, chunk=chunk,
+                            resume_dir=resume_dir, progress=progress)
+    summary, states, reps, china = summarise(spec, scenario, combined)
+    return ExperimentResult(spec, summary, states, combined.rounds, reps, china,
+                            manifest(spec, scenario, source_path), source_path,
+                            votes=combined.votes)

@@ -1,0 +1,251 @@
+"""Cheapest coalition of states whose defection stops a measure, by integer programming.
+
+Everyone taking part starts in favour. Moving state ``i`` out of the camp in favour costs
+``costs[i]`` (for instance the economic pressure China must apply). The question is which set
+of defectors stops the measure at least total cost: under qmv, rqmv, simple and unanimity the
+remaining camp in favour must lose the rule's game; under comitology (a trade-defence act) the
+act is only stopped by a qualified majority *against*, so the defectors themselves must win the
+QMV game (and the camp in favour lose it): the rule object says which
+(:attr:`~model.treaty.rules.base.Rule.stopped_by_quota_against`).
+
+"Lose the game" is a disjunction (too few states remain, or too little population remains and
+the defectors form at least a blocking minority), so the branches are derived from the game's
+thresholds (:class:`model.treaty.game.Game`) rather than restated from the Treaties, each branch
+is a small binary program (``scipy.optimize.milp``, HiGHS) with a count and a population constraint,
+and the cheapest branch wins. Populations enter the constraints as exact integers and every
+answer is re-checked against the game, so a solver tolerance can never return a coalition that
+does not block.
+
+Examples
+--------
+>>> pops = {"A": 40, "B": 30, "C": 20, "D": 10}
+>>> r = cheapest_blocking_coalition("simple", {"A": 5, "B": 1, "C": 2, "D": 3}, pops)
+>>> r.states, r.cost, r.population_share
+(('B', 'C'), 3.0, 0.5)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from ..errors import InputError
+from .game import Game
+from .power import _participants, integer_populations
+from .rules import Rule, get_rule
+
+__all__ = ["BlockingResult", "cheapest_blocking_coalition", "blocking_branches"]
+
+
+@dataclass(frozen=True)
+class BlockingResult:
+    """The cheapest blocking coalition: its total cost, members (largest population first),
+    size and share of the participating population."""
+
+    rule: str
+    cost: float
+    states: tuple[str, ...]
+    count: int
+    population_share: float
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "cost": float(self.cost), "states": list(self.states),
+                "count": int(self.count), "population_share": float(self.population_share)}
+
+
+def _lose_branches(g: Game) -> set[tuple[int, int]]:
+    """(minimum defectors, minimum defecting population) pairs, one per distinct threshold,
+    whose union is exactly "the states not defecting lose the game"."""
+    n, total, t = g.n, g.total, [int(v) for v in g.thresholds]
+    out = set()
+    for v in {x for x in t if x > 0}:
+        k_hi = max(k for k in range(n + 1) if t[k] >= v)  # remaining size must be <= k_hi
+        out.add((n - k_hi, max(0, total - v + 1)))
+    return out
+
+
+def _win_branches(g: Game) -> set[tuple[int, int]]:
+    """Same for "the defectors win the game" (a qualified majority against)."""
+    n, total, t = g.n, g.total, [int(v) for v in g.thresholds]
+    out = set()
+    for v in {x for x in t if x <= total}:
+        k_lo = min(k for k in range(n + 1) if t[k] <= v)
+        out.add((k_lo, max(0, v)))
+    return out
+
+
+def _prune(branches: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop branches implied by a weaker one."""
+    keep = [b for b in branches
+            if not any(o != b and o[0] <= b[0] and o[1] <= b[1] for o in branches)]
+    return sorted(keep)
+
+
+def blocking_branches(g: Game, against_must_win: bool = False) -> list[tuple[int, int]]:
+    """Blocking conditions as a union of (count, population) lower bounds on the defectors.
+
+    A set D of defectors stops the measure iff ``|D| >= c`` and ``pop(D) >= p`` for some
+    returned ``(c, p)``. With ``against_must_win`` (comitology) D must also win the game.
+
+    >>> from model.treaty.rules import get_rule
+    >>> g = get_rule("qmv").game({s: 10 for s in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0"})
+    >>> blocking_branches(g)     # 13 states, or 4 states with more than 35% of 270
+    [(4, 95), (13, 0)]
+    """
+    lose = _lose_branches(g)
+    if not against_must_win:
+        return _prune(lose)
+    return _prune({(max(a[0], b[0]), max(a[1], b[1])) for a in lose for b in _win_branches(g)})
+
+
+def _costs(costs, states: tuple[str, ...]) -> np.ndarray:
+    if not isinstance(costs, (Mapping, pd.Series)):
+        raise InputError("costs must be a mapping iso2 -> cost", field="cost")
+    out = np.full(len(states), math.inf)
+    for i, s in enumerate(states):
+        if s not in costs:
+            continue
+        try:
+            value = float(costs[s])
+        except (TypeError, ValueError):
+            raise InputError(f"cost of {s} is not a number ({costs[s]!r})", field="cost") from None
+        if math.isnan(value) or value < 0:
+            raise InputError(f"cost of {s} must be non-negative (got {costs[s]})", field="cost")
+        out[i] = value
+    return out
+
+
+@contextlib.contextmanager
+def _solver_output_discarded() -> Iterator[None]:
+    """Send whatever the HiGHS solver prints from C (it sometimes writes a debug line to the
+    process's standard output, which would corrupt ``--json``) to the null device."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):   # no real stdout (captured): nothing to guard
+        yield
+        return
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                yield
+            finally:
+                libc.fflush(None)
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _solve(cost: np.ndarray, pops: np.ndarray, count_min: int, pop_min: int,
+           ok) -> np.ndarray | None:
+    """Cheapest 0/1 vector with sum >= count_min and pops . x >= pop_min that ``ok`` accepts."""
+    m = len(cost)
+    if count_min > m or pop_min > int(pops.sum()):
+        return None
+    if count_min <= 0 and pop_min <= 0:
+        x = np.zeros(m, dtype=bool)
+        return x if ok(x) else None
+    rows = [np.ones(m), pops.astype(np.float64)]
+    lower = [float(count_min), float(pop_min)]
+    uppers = [np.inf, np.inf]
+    for _ in range(50):
+        with _solver_output_discarded():
+            res = milp(cost, integrality=np.ones(m), bounds=Bounds(0, 1),
+                       constraints=LinearConstraint(np.array(rows), lower, uppers),
+                       options={"mip_rel_gap": 0.0})
+        if res.status == 2 or res.x is None:  # infeasible
+            return None
+        if res.status != 0:  # pragma: no cover - time/iteration limits are not set
+            raise RuntimeError(f"MILP solver failed: {res.message}")
+        x = res.x > 0.5
+        if (int(x.sum()) >= count_min and int(pops[x].sum()) >= pop_min) and ok(x):
+            return x
+        # solver tolerance accepted a coalition that does not block exactly: cut it off
+        rows.append(np.where(x, 1.0, -1.0))
+        lower.append(-np.inf)
+        uppers.append(float(x.sum()) - 1.0)
+    raise RuntimeError("MILP kept returning coalitions that do not block")  # pragma: no cover
+
+
+def cheapest_blocking_coalition(rule: str | Rule, costs, population, participating=None, *,
+                                full_council: bool | None = None) -> BlockingResult:
+    """Minimum-cost set of participating states whose defection stops the measure.
+
+    Parameters
+    ----------
+    rule : a registered rule name or Rule.
+    costs : Mapping or Series iso2 -> cost of moving that state out of the camp in favour
+        (``math.inf`` or missing: the state cannot be moved).
+    population, participating, full_council : as for :func:`model.treaty.power.power_indices`.
+
+    Returns
+    -------
+    BlockingResult
+        For qmv/rqmv/simple/unanimity the defectors leave the camp in favour so that it loses
+        (under unanimity one vote against suffices); for comitology they vote against and must
+        reach a qualified majority against.
+
+    Raises
+    ------
+    InputError
+        If no blocking coalition is possible with these costs (field ``cost``).
+
+    Notes
+    -----
+    The optimum is exact up to the MILP solver's objective tolerance: costs are scaled so that
+    the largest finite cost is 1e4, so coalitions whose total costs differ by less than about
+    1e-10 of the largest cost count as ties. Feasibility is exact (integer re-check).
+
+    Examples
+    --------
+    >>> pops = {"A": 40, "B": 30, "C": 20, "D": 10}
+    >>> cheapest_blocking_coalition("unanimity", {"A": 3, "B": 2, "D": math.inf}, pops).states
+    ('B',)
+    """
+    rule = get_rule(rule)
+    pop_table = integer_populations(population)
+    g = rule.game(pop_table, _participants(participating, pop_table), full_council)
+    price = _costs(costs, g.states)
+    movable = np.flatnonzero(np.isfinite(price))
+    pops = np.array(g.populations, dtype=np.int64)
+    must_win = rule.stopped_by_quota_against
+
+    def blocks(defectors: set[str]) -> bool:
+        remaining_wins = g.wins([s for s in g.states if s not in defectors])
+        return (not remaining_wins) and (g.wins(defectors) if must_win else True)
+
+    def ok(x: np.ndarray) -> bool:
+        return blocks({g.states[i] for i in movable[x]})
+
+    # the solver's objective tolerances are absolute (about 1e-6): scale the largest cost to
+    # 1e4 so that costs are resolved to about 1e-10 of the largest one
+    largest = float(price[movable].max()) if len(movable) else 0.0
+    scale = 1e4 / largest if largest > 0 else 1.0
+    best: tuple[float, np.ndarray] | None = None
+    for count_min, pop_min in blocking_branches(g, against_must_win=must_win):
+        x = _solve(price[movable] * scale, pops[movable], count_min, pop_min, ok)
+        if x is None:
+            continue
+        value = float(price[movable][x].sum())
+        if best is None or value < best[0]:
+            best = (value, movable[x])
+    if best is None:
+        raise InputError("no blocking coalition is possible with these costs", field="cost")
+    chosen = sorted(best[1].tolist(), key=lambda i: (-int(pops[i]), g.states[i]))
+    members = tuple(g.states[i] for i in chosen)
+    if not blocks(set(members)):  # pragma: no cover - guarded inside _solve
+        raise AssertionError("internal error: the coalition found does not block")
+    share = int(pops[chosen].sum()) / g.total if g.total else 0.0
+    return BlockingResult(rule.name, best[0], members, len(members), share)

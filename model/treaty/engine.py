@@ -1,0 +1,471 @@
+"""The exact engine: counts and probability masses of a game's winning coalitions.
+
+Every Council rule is a simple game on the coalition of states voting in favour: a coalition of
+``k`` states with population ``p`` wins iff ``p >= thresholds[k]``
+(:class:`model.treaty.game.Game`).
+Counting winning coalitions one by one over the 2^27 subsets of the EU27 is what published tools
+do and takes about a minute. Here the players are split into two halves; each half's 2^13 or
+2^14 subsets are enumerated once with their size and exact integer population and sorted by
+(size, population). For every subset ``a`` of one half and every coalition size ``k`` whose
+threshold is a genuine population quota, one vectorised binary search (``numpy.searchsorted``)
+finds how many subsets ``b`` of the other half complete it to a winning coalition, or, with
+cumulative sums of probabilities, how much probability mass they carry. The same searches,
+read from the other half's side (interval counting with ``bincount`` and ``cumsum``), give how
+many subsets of the first half complete each subset of the second, so per-player counts
+(swings) need one search direction only. Sizes whose threshold is 0 (every coalition wins) or
+``never`` (none does) are binomial coefficients. The result is exact: populations are never
+rounded, counts are integers and Shapley-Shubik weights k!(n-k-1)!/n! use Python integers.
+Probabilities are sums of products of the states' own probabilities (float64, no sampling).
+
+Why: the Banzhaf, Shapley-Shubik and Coleman indices and the probability that a draft passes
+(and which state's vote is most likely to decide it) are the headline numbers of the model, and
+exact values in milliseconds let the agent-based model recompute them every step.
+
+Examples
+--------
+A three-player weighted game with quota 4 and weights 3, 2, 1 (sizes do not matter, so every
+threshold is the quota):
+
+>>> from model.treaty.game import Game
+>>> g = Game("custom", ("A", "B", "C"), (3, 2, 1), (4, 4, 4, 4))
+>>> print(power_of_game(g).round(4).to_string())
+      banzhaf_absolute  banzhaf_normalised  shapley_shubik  coleman_prevent  coleman_initiate
+iso2
+A                 0.75                 0.6          0.6667           1.0000              0.6
+B                 0.25                 0.2          0.1667           0.3333              0.2
+C                 0.25                 0.2          0.1667           0.3333              0.2
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import InputError
+from .game import Game
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["INDEX_COLUMNS", "MAX_PLAYERS", "SwingCounts", "PassageResult", "swing_counts",
+           "power_of_game", "win_mass", "exclusive", "leave_one_out_products"]
+
+INDEX_COLUMNS = ("banzhaf_absolute", "banzhaf_normalised", "shapley_shubik", "coleman_prevent",
+                 "coleman_initiate")
+
+# threshold kinds
+_ZERO, _QUOTA, _NEVER = 0, 1, 2
+#: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (a few hundred MB)
+MAX_PLAYERS = 44
+
+
+def _check_game(g: Game) -> tuple[np.ndarray, np.ndarray, int]:
+    n = len(g.states)
+    if n == 0:
+        raise InputError("a game needs at least one player", field="participating")
+    if n > MAX_PLAYERS:
+        raise ValueError(f"exact enumeration supports at most {MAX_PLAYERS} players (got {n})")
+    if len(g.populations) != n or len(g.thresholds) != n + 1:
+        raise ValueError("a game needs one population per state and n + 1 thresholds")
+    pops = [int(p) for p in g.populations]
+    if any(p < 0 for p in pops):
+        raise InputError("negative population", field="population")
+    thresholds = [int(t) for t in g.thresholds]
+    if any(b > a for a, b in itertools.pairwise(thresholds)):
+        raise ValueError("thresholds must never increase with coalition size (monotone game)")
+    total = sum(pops)
+    shift = 1 << (total + 1).bit_length()
+    if (n + 2) * shift >= 2**62:
+        raise ValueError("populations too large for exact 64-bit keys")
+    return np.array(pops, dtype=np.int64), np.array(thresholds, dtype=object), total
+
+
+def _kinds(thresholds, total: int) -> np.ndarray:
+    return np.array([_ZERO if t <= 0 else (_NEVER if t > total else _QUOTA) for t in thresholds])
+
+
+# --------------------------------------------------------------------------------------------
+# meet-in-the-middle machinery
+# --------------------------------------------------------------------------------------------
+
+def _sum_by_member(values: np.ndarray) -> np.ndarray:
+    """Row j: the sum of ``values`` over the subsets (rows, in bitmask order) containing j.
+
+    Folds out the highest bit at each step (about 2 * 2^m additions per column, no BLAS,
+    whose threads are slow to start on a busy machine).
+    """
+    m = int(values.shape[0]).bit_length() - 1
+    out = np.zeros((m, *values.shape[1:]), dtype=values.dtype)
+    for j in range(m - 1, -1, -1):
+        half = 1 << j
+        out[j] = values[half:].sum(axis=0)
+        values = values[:half] + values[half:]
+    return out
+
+
+@lru_cache(maxsize=256)
+def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
+    """Subsets of players with populations ``w`` (bitmask order) sorted by (size, population).
+
+    Returns order, inverse, sorted keys, sorted sizes, sorted populations and ``offsets``
+    (offsets[j] = first sorted position of a subset of size j, j = 0 .. m + 1). Cached: the
+    agent-based model asks about the same populations again and again.
+    """
+    m = len(w)
+    sizes = np.zeros(1, dtype=np.int64)
+    pops = np.zeros(1, dtype=np.int64)
+    for wj in w:
+        sizes = np.concatenate([sizes, sizes + 1])
+        pops = np.concatenate([pops, pops + wj])
+    keys = sizes * shift + pops
+    order = np.argsort(keys, kind="stable")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    keys = keys[order]
+    offsets = np.searchsorted(keys, np.arange(m + 2, dtype=np.int64) * shift)
+    out = (order, inverse, keys, sizes[order], pops[order], offsets)
+    for array in out:
+        array.setflags(write=False)
+    return out
+
+
+class _Half:
+    """The subsets of one half, sorted by (size, population); per-subset arrays sorted alike.
+
+    With factors ``x`` (in the coalition) and ``y`` (out of it) each subset also carries the
+    weight prod_{in} x * prod_{out} y, with cumulative sums for range queries.
+    """
+
+    def __init__(self, members: np.ndarray, pops: np.ndarray, shift: int,
+                 x: np.ndarray | None = None, y: np.ndarray | None = None):
+        self.members = members
+        self.m = m = len(members)
+        self.shift = shift
+        (self.order, self.inverse, self.keys, self.sizes, self.pops,
+         self.offsets) = _layout(tuple(int(v) for v in pops[members]), shift)
+        if x is not None:  # this half's factors for being in / out of the coalition
+            self.x, self.y = x[members], y[members]
+            weights = np.ones(1)
+            for j in range(m):
+                weights = np.concatenate([weights * self.y[j], weights * self.x[j]])
+            self.weights = weights[self.order]
+            self.cum = np.concatenate([[0.0], np.cumsum(self.weights)])
+            self.size_mass = np.bincount(self.sizes, weights=self.weights, minlength=m + 1)
+
+    def unsort(self, values: np.ndarray) -> np.ndarray:
+        """Per-subset values (first axis in sorted order) back in bitmask order."""
+        return values.take(self.inverse, axis=0)
+
+    def with_without(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each player r of the half: ``sum_a [r in a] w_r(a) values[a]`` and the same
+        over ``r not in a``, where w_r(a) is the subset's weight without r's own factor.
+
+        ``values`` is in bitmask order. Viewing it as shape (2^(m-1-r), 2, 2^r), the weight
+        factorises into the players below r (``low``, the doubling enumeration of players
+        0..r-1) and above r (``high``), so each player costs one pass over the array.
+        """
+        m = self.m
+        low = [np.ones(1)]
+        for j in range(m - 1):
+            low.append(np.concatenate([low[-1] * self.y[j], low[-1] * self.x[j]]))
+        high = [np.ones(1)] * m
+        for r in range(m - 2, -1, -1):  # player r + 1 becomes the lowest bit above r
+            high[r] = np.outer(high[r + 1], [self.y[r + 1], self.x[r + 1]]).ravel()
+        out = np.array([np.einsum("hbl,h,l->b", values.reshape(len(high[r]), 2, len(low[r])),
+                                  high[r], low[r]) for r in range(m)])
+        return out[:, 1], out[:, 0]
+
+
+def _search(target: _Half, query: _Half, ks: np.ndarray, ts: np.ndarray):
+    """Ranges in ``target``'s sorted subsets completing query subsets to a winning coalition.
+
+    Yields ``(r, start, stop, lo, hi)`` for each quota row r (coalition size ``ks[r]``,
+    population quota ``ts[r]``): the query half's sorted subsets ``start:stop`` are those whose
+    size can be completed to ``ks[r]`` (a contiguous block, since they are sorted by size), and
+    for each of them the target subsets in sorted positions ``lo:hi`` are exactly those of the
+    complementary size with enough population. Queries are issued in descending (size,
+    population) order of the query half, which makes them ascending (cache-friendly for
+    ``searchsorted``); only query sizes that can be completed are searched.
+    """
+    shift, m_t = target.shift, target.m
+    for r, (k, t) in enumerate(zip(ks.tolist(), ts.tolist())):
+        start = query.offsets[max(0, k - m_t)]
+        stop = query.offsets[min(k, query.m) + 1]
+        if start >= stop:
+            continue
+        q_sizes = query.sizes[start:stop][::-1]
+        q_pops = query.pops[start:stop][::-1]
+        k2 = k - q_sizes
+        need = np.clip(t - q_pops, 0, shift - 1)
+        lo = np.searchsorted(target.keys, k2 * shift + need)[::-1]
+        hi = target.offsets[k2 + 1][::-1]
+        yield r, start, stop, lo, hi
+
+
+def _split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.arange(n // 2), np.arange(n // 2, n)
+
+
+def _quota_rows(thresholds, kinds) -> tuple[np.ndarray, np.ndarray]:
+    ks = np.flatnonzero(kinds == _QUOTA)
+    ts = np.array([int(thresholds[k]) for k in ks], dtype=np.int64)
+    return ks.astype(np.int64), ts
+
+
+# --------------------------------------------------------------------------------------------
+# counting: swings and power indices
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class SwingCounts:
+    """Exact counts behind the power indices of a game.
+
+    ``swings[i, k]`` is the number of coalitions ``S`` of size ``k`` not containing player ``i``
+    such that ``S`` loses and ``S + i`` wins; ``winning[k]`` the number of winning coalitions of
+    size ``k`` (both int64 arrays, exact).
+    """
+
+    states: tuple[str, ...]
+    swings: np.ndarray
+    winning: np.ndarray
+
+    @property
+    def total_swings(self) -> np.ndarray:
+        return self.swings.sum(axis=1)
+
+    @property
+    def winning_coalitions(self) -> int:
+        return int(sum(int(v) for v in self.winning))
+
+
+def swing_counts(g: Game) -> SwingCounts:
+    """Exact swing counts per player and coalition size, by meet-in-the-middle.
+
+    Parameters
+    ----------
+    g : a :class:`model.treaty.game.Game` (thresholds non-increasing in the coalition size).
+
+    Returns
+    -------
+    SwingCounts
+
+    Examples
+    --------
+    >>> from model.treaty.game import Game
+    >>> sc = swing_counts(Game("custom", ("A", "B", "C"), (3, 2, 1), (4, 4, 4, 4)))
+    >>> sc.swings.tolist(), sc.winning.tolist()
+    ([[0, 2, 1], [0, 1, 0], [0, 1, 0]], [0, 0, 2, 1])
+    """
+    pops, thresholds, total = _check_game(g)
+    n = len(pops)
+    kinds = _kinds(thresholds, total)
+    shift = 1 << (total + 1).bit_length()
+    w_in = np.zeros((n, n + 1), dtype=np.int64)   # winning coalitions of size k containing i
+    w_out = np.zeros((n, n + 1), dtype=np.int64)  # winning coalitions of size k without i
+    winning = np.zeros(n + 1, dtype=np.int64)
+    for k in np.flatnonzero(kinds == _ZERO):
+        winning[k] = math.comb(n, k)
+        w_in[:, k] = math.comb(n - 1, k - 1) if k >= 1 else 0
+        w_out[:, k] = math.comb(n - 1, k) if k <= n - 1 else 0
+    ks, ts = _quota_rows(thresholds, kinds)
+    if len(ks):
+        a_idx, b_idx = _split(n)
+        A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
+        n_b = len(B.sizes)
+        counts_a = np.zeros((len(A.sizes), len(ks)), dtype=np.int64)
+        counts_b = np.zeros((n_b, len(ks)), dtype=np.int64)
+        for r, start, stop, lo, hi in _search(B, A, ks, ts):
+            counts_a[start:stop, r] = hi - lo
+            # B's sorted subset q completes every A subset with lo <= q < hi: one search
+            # direction serves both halves
+            edges = np.bincount(lo, minlength=n_b + 1) - np.bincount(hi, minlength=n_b + 1)
+            counts_b[:, r] = np.cumsum(edges[:n_b])
+        totals = counts_a.sum(axis=0)
+        if not np.array_equal(totals, counts_b.sum(axis=0)):
+            raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
+        for half, counts in ((A, counts_a), (B, counts_b)):
+            # (m, K): winning coalitions of each quota size containing each player of the half
+            inside = _sum_by_member(half.unsort(counts))
+            w_in[np.ix_(half.members, ks)] = inside
+        w_out[:, ks] = totals[None, :] - w_in[:, ks]
+        winning[ks] = totals
+    swings = w_in[:, 1:] - w_out[:, :-1]
+    return SwingCounts(tuple(g.states), swings, winning)
+
+
+@lru_cache(maxsize=64)
+def _shapley_weights(n: int) -> tuple[tuple[int, ...], int]:
+    fact = [math.factorial(i) for i in range(n + 1)]
+    return tuple(fact[k] * fact[n - 1 - k] for k in range(n)), fact[n]
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else math.nan
+
+
+def power_of_game(g: Game) -> pd.DataFrame:
+    """All power indices of any :class:`model.treaty.game.Game`, computed exactly.
+
+    Parameters
+    ----------
+    g : the game (states, integer populations, thresholds by coalition size).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by state code (index name ``iso2``) with columns ``banzhaf_absolute``
+        (Penrose: swings / 2^(n-1)), ``banzhaf_normalised`` (swings / sum of swings),
+        ``shapley_shubik``, ``coleman_prevent`` (swings / winning coalitions) and
+        ``coleman_initiate`` (swings / losing coalitions). ``attrs`` holds
+        ``winning_coalitions`` (int), ``coleman_collectivity`` (winning / 2^n) and ``rule``.
+        Undefined ratios (e.g. no losing coalition) are NaN.
+
+    Examples
+    --------
+    >>> from model.treaty.game import Game
+    >>> df = power_of_game(Game("simple", ("A", "B", "C"), (5, 1, 1), (8, 8, 0, 0)))
+    >>> df["shapley_shubik"].tolist(), df.attrs["winning_coalitions"]
+    ([0.3333333333333333, 0.3333333333333333, 0.3333333333333333], 4)
+    """
+    import pandas as pd
+
+    sc = swing_counts(g)
+    n = len(sc.states)
+    swings = [int(v) for v in sc.total_swings]
+    all_swings = sum(swings)
+    winning = sc.winning_coalitions
+    losing = (1 << n) - winning
+    weights, n_fact = _shapley_weights(n)
+    shapley = [sum(int(s) * wk for s, wk in zip(row, weights)) / n_fact for row in sc.swings]
+    half = 1 << (n - 1)
+    frame = pd.DataFrame(
+        {
+            "banzhaf_absolute": [s / half for s in swings],
+            "banzhaf_normalised": [_ratio(s, all_swings) for s in swings],
+            "shapley_shubik": shapley,
+            "coleman_prevent": [_ratio(s, winning) for s in swings],
+            "coleman_initiate": [_ratio(s, losing) for s in swings],
+        },
+        index=pd.Index(list(sc.states), name="iso2"),
+    )
+    frame.attrs["rule"] = g.rule
+    frame.attrs["winning_coalitions"] = winning
+    frame.attrs["coleman_collectivity"] = winning / (1 << n)
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# probability mass: passage probability and criticality
+# --------------------------------------------------------------------------------------------
+
+def win_mass(g: Game, x: np.ndarray, y: np.ndarray, per_player: bool):
+    """Weighted mass of the winning coalitions, ``sum_S prod_{S} x prod_{N-S} y [S wins]``.
+
+    With ``per_player`` also, for every player i, the masses over S in N - i (player i's own
+    factor left out) of ``[S + i wins]`` and of ``[S wins]``.
+    """
+    pops, thresholds, total = _check_game(g)
+    n = len(pops)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    kinds = _kinds(thresholds, total)
+    shift = 1 << (total + 1).bit_length()
+    ks, ts = _quota_rows(thresholds, kinds)
+    zero_ks = np.flatnonzero(kinds == _ZERO)
+    a_idx, b_idx = _split(n)
+    A, B = _Half(a_idx, pops, shift, x, y), _Half(b_idx, pops, shift, x, y)
+
+    # win_b[a]: mass of the B subsets completing A's sorted subset a to a winning coalition;
+    # win_a[b]: mass of the A subsets completing B's sorted subset b (same searches, read
+    # from B's side with weighted interval counting)
+    n_b = len(B.sizes)
+    win_b = np.zeros(len(A.sizes))
+    win_a = np.zeros(n_b) if per_player else None
+    for _, start, stop, lo, hi in _search(B, A, ks, ts):
+        win_b[start:stop] += B.cum[hi] - B.cum[lo]
+        if per_player:
+            weights = A.weights[start:stop]
+            edges = (np.bincount(lo, weights=weights, minlength=n_b + 1)
+                     - np.bincount(hi, weights=weights, minlength=n_b + 1))
+            win_a += np.cumsum(edges[:n_b])
+    for k in zero_ks:  # every coalition of size k wins: mass by subset size of the other half
+        k2 = k - A.sizes
+        ok = (k2 >= 0) & (k2 <= B.m)
+        win_b[ok] += B.size_mass[k2[ok]]
+        if per_player:
+            k2 = k - B.sizes
+            ok = (k2 >= 0) & (k2 <= A.m)
+            win_a[ok] += A.size_mass[k2[ok]]
+    total_mass = float(A.weights @ win_b)
+    if not per_player:
+        return total_mass, None, None
+    with_i = np.zeros(n)
+    without_i = np.zeros(n)
+    for half, win_other in ((A, win_b), (B, win_a)):
+        if half.m == 0:
+            continue
+        with_i[half.members], without_i[half.members] = half.with_without(
+            half.unsort(win_other))
+    return total_mass, with_i, without_i
+
+
+def exclusive(g: Game) -> bool:
+    """True if two disjoint coalitions can never both win (then QMV for and against exclude)."""
+    total = sum(g.populations)
+    t = [int(v) for v in g.thresholds]
+    n = len(g.states)
+    for kf in range(n + 1):
+        if t[kf] > total:
+            continue
+        for ka in range(n - kf + 1):
+            if t[ka] <= total and max(t[kf], 0) + max(t[ka], 0) <= total:
+                return False
+    return True
+
+
+@dataclass(frozen=True, eq=False)
+class PassageResult:
+    """Exact outcome probabilities of one vote with independent states.
+
+    ``criticality`` is the probability that the state's vote decides the outcome (for
+    comitology: whether the act is blocked); ``criticality_adopt`` the same for adoption (a
+    positive opinion under comitology; otherwise the same Series). Both are None when not
+    requested. ``p_blocked`` and ``p_no_opinion`` are only set for rules with a third outcome
+    (comitology: a qualified majority against, or neither).
+    """
+
+    rule: str
+    p_adopted: float
+    p_blocked: float | None = None
+    p_no_opinion: float | None = None
+    criticality: pd.Series | None = None
+    criticality_adopt: pd.Series | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: rule, p_adopted, [p_blocked, p_no_opinion,] states (a list of
+        {iso2, criticality}; left out when criticality was not computed)."""
+        out: dict = {"rule": self.rule, "p_adopted": float(self.p_adopted)}
+        if self.p_blocked is not None:
+            out["p_blocked"] = float(self.p_blocked)
+            out["p_no_opinion"] = float(self.p_no_opinion)
+        if self.criticality is not None:
+            out["states"] = [{"iso2": str(code), "criticality": float(value)}
+                             for code, value in self.criticality.items()]
+        return out
+
+
+def leave_one_out_products(values: np.ndarray) -> np.ndarray:
+    """prod_{j != i} values[j] for every i, without dividing (values may be 0).
+
+    >>> leave_one_out_products(np.array([2.0, 0.0, 3.0])).tolist()
+    [0.0, 6.0, 0.0]
+    """
+    n = len(values)
+    prefix = np.concatenate([[1.0], np.cumprod(values)[:-1]]) if n else np.ones(0)
+    suffix = np.concatenate([np.cumprod(values[::-1])[::-1][1:], [1.0]]) if n else np.ones(0)
+    return prefix * suffix

@@ -1,0 +1,119 @@
+"""Intervals and scoring rules (model.stats) against published values and their properties."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.stats import (
+    accuracy,
+    brier,
+    log_loss,
+    paired_difference_ci,
+    score,
+    unpaired_difference_ci,
+    wilson_interval,
+)
+from model.validation.baselines import EPSILON, majority_probabilities
+from model.validation.cases import encode
+
+
+def test_wilson_interval_matches_the_closed_form():
+    z = 1.959963984540054
+    for k, n in [(0, 10), (3, 10), (50, 100), (999, 1000), (1, 10**6)]:
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        lo, hi = wilson_interval(k, n)
+        assert lo == pytest.approx(max(0.0, centre - half), abs=1e-15)
+        assert hi == pytest.approx(min(1.0, centre + half), abs=1e-15)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_paired_interval_covers_the_true_difference():
+    """Coverage of the paired 95% interval on correlated pairs with a known difference."""
+    rng = np.random.default_rng(2024)
+    n, trials, hits = 300, 600, 0
+    p_a, p_b = 0.2, 0.3
+    for _ in range(trials):
+        u = rng.random(n)
+        noise = rng.random(n)
+        mix = rng.random(n) < 0.7                       # 70% shared uniforms: correlated pairs
+        v = np.where(mix, u, noise)
+        x, y = u < p_a, v < p_b
+        _, lo, hi = paired_difference_ci(x, y)
+        hits += lo <= p_b - p_a <= hi
+    coverage = hits / trials
+    # binomial sd of the coverage estimate is about 0.009
+    assert 0.92 <= coverage <= 0.985
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=60))
+def test_paired_interval_contains_estimate_and_stays_in_range(pairs):
+    x = [p[0] for p in pairs]
+    y = [p[1] for p in pairs]
+    d, lo, hi = paired_difference_ci(x, y)
+    assert -1.0 <= lo <= d <= hi <= 1.0
+    assert d == pytest.approx(np.mean(y) - np.mean(x))
+    # swapping the conditions mirrors the interval
+    d2, lo2, hi2 = paired_difference_ci(y, x)
+    assert d2 == pytest.approx(-d) and lo2 == pytest.approx(-hi) and hi2 == pytest.approx(-lo)
+
+
+def test_unpaired_interval_matches_newcombe():
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 vs 48/80
+    _d, lo, hi = unpaired_difference_ci(48, 80, 56, 70)
+    assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
+
+
+def test_scores_of_a_two_state_example():
+    # state 1 voted for with forecast (0.5, 0.3, 0.2): hit, -ln 0.5, 0.25 + 0.09 + 0.04 = 0.38
+    # state 2 abstained with forecast (0.2, 0.2, 0.6): miss, -ln 0.2, 0.04 + 0.64 + 0.36 = 1.04
+    p = np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6]])
+    y = encode(["for", "abstain"])
+    assert accuracy(p, y) == 0.5
+    assert log_loss(p, y) == pytest.approx((math.log(2) + math.log(5)) / 2)
+    assert brier(p, y) == pytest.approx((0.38 + 1.04) / 2)
+
+
+def test_uniform_forecast_scores_one_third_log3_and_two_thirds():
+    y = encode(["for", "against", "abstain", "abstain"])
+    p = np.full((4, 3), 1 / 3)
+    assert score(p, y) == {"accuracy": pytest.approx(1 / 3, abs=1e-6),
+                           "log_loss": pytest.approx(math.log(3), abs=1e-6),
+                           "brier": pytest.approx(2 / 3, abs=1e-6)}
+
+
+def test_ties_share_the_accuracy_and_a_sure_hit_is_perfect():
+    y = encode(["for", "against"])
+    p = np.array([[0.4, 0.4, 0.2], [0.0, 0.0, 1.0]])     # tie for/abstain; certain against
+    assert accuracy(p, y) == pytest.approx((0.5 + 1.0) / 2)
+    assert brier(p[1:], y[1:]) == 0.0
+    assert log_loss(p[1:], y[1:]) == 0.0
+    assert brier(np.array([[1.0, 0.0, 0.0]]), encode(["against"])) == 2.0   # worst possible
+
+
+def test_majority_baseline_and_its_documented_epsilon():
+    y = encode(["abstain", "abstain", "for"])
+    p = majority_probabilities(y, 3)
+    assert p.tolist() == [[EPSILON, 1 - 2 * EPSILON, EPSILON]] * 3
+    # two hits at 1 - 2 eps, one miss at eps
+    expected = -(2 * math.log(1 - 2 * EPSILON) + math.log(EPSILON)) / 3
+    assert log_loss(p, y) == pytest.approx(expected)
+    assert accuracy(p, y) == pytest.approx(2 / 3)
+
+
+def test_unknown_position_word_is_an_input_error():
+    from model.errors import InputError
+
+    with pytest.raises(InputError, match="position"):
+        encode(["for", "yes"])
+    with pytest.raises(InputError, match="positions must be among"):
+        encode(["for", "absent"])
+
+
