@@ -15,7 +15,7 @@ Python API::
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+from .version import __version__
 
 __all__ = ["vote", "power_indices", "passage_probability", "cheapest_blocking_coalition",
            "run_experiment", "__version__"]

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from ..inputs import catalogue
 from ..inputs.tables import EU27, load_population
 from ..io import atomic_write_text, file_sha256
 from ..stats import paired_difference_ci, unpaired_difference_ci
 from ..treaty.coalitions import blocking_coalitions
 from ..treaty.rules import Rule, get_rule
+from ..version import __version__
 from .results import ExperimentResult, write_outputs
 from .run import DEFAULT_CHUNK, run_experiment
 from .spec import ExperimentSpec, spec_and_path

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..abm.behaviour import COLUMNS
 from ..abm.model import RunOutput
 from ..abm.scenario import Scenario
@@ -24,6 +23,7 @@ from ..inputs.tables import POPULATION_TABLES, data_hashes
 from ..io import atomic_write_text, file_sha256
 from ..stats import wilson_interval
 from ..treaty.positions import ABSTAIN, AGAINST, FOR
+from ..version import __version__
 from .spec import ExperimentSpec, spec_table
 
 __all__ = ["ExperimentResult", "summarise", "manifest", "write_outputs", "user_tables", "csv_text",

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..abm.model import ROUND_COLUMNS, CouncilModel, RunOutput
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
 from ..errors import InputError
 from ..inputs.tables import data_hashes
 from ..io import atomic_write_bytes, atomic_write_text
+from ..version import __version__
 from .resolve import resolve
 from .results import ExperimentResult, manifest, summarise, user_tables
 from .spec import ExperimentSpec, spec_and_path

@@ -42,10 +42,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
 from ..errors import InputError
 from ..inputs.tables import EU27, data_hashes
 from ..io import atomic_write_bytes, atomic_write_text, file_sha256
+from ..version import __version__
 from .design import SweepSpec, apply_point, assignment, build_design, check_points, parse_sweep
 from .executors import make_executor
 from .results import csv_text

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
 from ..errors import InputError
 from ..io import atomic_write_text
+from ..version import __version__
 from .charts import adoption_chart, pivotal_chart, sweep_chart, tile_map
 from .document import Doc
 from .labels import measure_title, pct, pp, slug, state_names
@@ -151,8 +151,8 @@ def _sweep_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
         text += (f"(it alone explains {pct(share, 0)} of the variation across points)."
                  if 0 <= share <= 1 else f"(first-order index {share:.2f}).")
     if s["design"] == "sobol":
-        text += (f" Sobol indices come from a base sample of {s.get('samples')} points and carry "
-                 "no interval; estimates outside [0, 1] or below a base sample of a few hundred "
+        text += (f" Sobol indices come from a base sample of {s.get('samples')} points, with 95% "
+                 "bootstrap intervals in brackets; below a base sample of a few hundred they "
                  "are rough.")
     doc.p(text)
     base = f"{stem}-{n}-{slug(s['experiment'])}"
@@ -164,12 +164,17 @@ def _sweep_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
         def num(v, fmt):
             return "" if v is None else fmt(v)
 
+        def effect(x, key):
+            lo, hi = x.get(f"{key}_lo"), x.get(f"{key}_hi")
+            text = num(x[key], lambda v: f"{v:.2f}")
+            return text + (f" ({lo:.2f} to {hi:.2f})" if lo is not None and hi is not None
+                           else "")
+
         doc.table(["Parameter", "kind", "levels", "std. regression coef.", "main effect",
                    "total effect", "range of means", "highest at", "lowest at"],
                   [[x["parameter"], x["kind"], str(x["levels"]),
                     num(x["src"], lambda v: f"{v:+.2f}"),
-                    num(x["main_effect"], lambda v: f"{v:.2f}"),
-                    num(x["total_effect"], lambda v: f"{v:.2f}"),
+                    effect(x, "main_effect"), effect(x, "total_effect"),
                     num(x["range_of_means"], lambda v: pp(v).replace("+", "")),
                     str(x["highest_at"]), str(x["lowest_at"])] for x in sens])
         r2 = s.get("sensitivity_r2")

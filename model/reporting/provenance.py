@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
 from ..inputs import catalogue
 from ..inputs.tables import PARAMS_DIR, POPULATION_TABLES, data_hashes, load_exposures, read_csv
+from ..version import __version__
 from .load import Result
 
 __all__ = ["provenance"]

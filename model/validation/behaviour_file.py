@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
 from ..inputs import catalogue
 from ..inputs.tables import data_hashes
 from ..io import atomic_write_text, file_sha256, toml_dumps
+from ..version import __version__
 from .calibrate import CalibrationResult, penalty_text
 
 __all__ = ["behaviour_toml", "write_behaviour"]
