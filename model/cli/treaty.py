@@ -14,11 +14,10 @@ from .common import console, emit_json, pct, table
 
 __all__ = ["register"]
 
-RULE_HELP = "Voting rule: qmv, rqmv, unanimity, simple, comitology (see `eucoalition list`)."
+RULE_HELP = "Voting rule, e.g. qmv or comitology (`eucoalition list` shows every rule)."
 POP_HELP = ("Population table: council2025 (default), eurostat2024, eurostat2025, or a CSV file "
             "with columns iso2,population.")
 PART_HELP = "States taking part, e.g. DE,FR,IT (default: all; a subset re-bases the thresholds)."
-_WORDS = ("for", "against", "abstain", "absent", "constructive")
 
 
 def _positions(others: str, lists: dict[str, str | None]) -> dict[str, str]:
