@@ -90,11 +90,13 @@ def _prune(branches: set[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted(keep)
 
 
-def blocking_branches(g: Game, against_must_win: bool = False) -> list[tuple[int, int]]:
+def blocking_branches(g: Game, against_must_win: bool = False,
+                      against: Game | None = None) -> list[tuple[int, int]]:
     """Blocking conditions as a union of (count, population) lower bounds on the defectors.
 
     A set D of defectors stops the measure iff ``|D| >= c`` and ``pop(D) >= p`` for some
-    returned ``(c, p)``. With ``against_must_win`` (comitology) D must also win the game.
+    returned ``(c, p)``. With ``against_must_win`` (comitology) D must also win the game the
+    camp against plays (``against``; by default the same game).
 
     >>> from model.treaty.rules import get_rule
     >>> g = get_rule("qmv").game({s: 10 for s in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0"})
@@ -104,7 +106,8 @@ def blocking_branches(g: Game, against_must_win: bool = False) -> list[tuple[int
     lose = _lose_branches(g)
     if not against_must_win:
         return _prune(lose)
-    return _prune({(max(a[0], b[0]), max(a[1], b[1])) for a in lose for b in _win_branches(g)})
+    wins = _win_branches(g if against is None else against)
+    return _prune({(max(a[0], b[0]), max(a[1], b[1])) for a in lose for b in wins})
 
 
 def _costs(costs, states: tuple[str, ...]) -> np.ndarray:
@@ -216,15 +219,20 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
     """
     rule = get_rule(rule)
     pop_table = integer_populations(population)
-    g = rule.game(pop_table, _participants(participating, pop_table), full_council)
+    taking_part = _participants(participating, pop_table)
+    g = rule.game(pop_table, taking_part, full_council)
     price = _costs(costs, g.states)
+    if not rule.can_be_stopped:
+        raise InputError(f"no blocking coalition is possible: under {rule.name} the measure is "
+                         "adopted whatever the vote", field="cost")
     movable = np.flatnonzero(np.isfinite(price))
     pops = np.array(g.populations, dtype=np.int64)
     must_win = rule.stopped_by_quota_against
+    against = rule.opposing_game(pop_table, taking_part, full_council) if must_win else None
 
     def blocks(defectors: set[str]) -> bool:
         remaining_wins = g.wins([s for s in g.states if s not in defectors])
-        return (not remaining_wins) and (g.wins(defectors) if must_win else True)
+        return (not remaining_wins) and (against.wins(defectors) if must_win else True)
 
     def ok(x: np.ndarray) -> bool:
         return blocks({g.states[i] for i in movable[x]})
@@ -234,7 +242,7 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
     largest = float(price[movable].max()) if len(movable) else 0.0
     scale = 1e4 / largest if largest > 0 else 1.0
     best: tuple[float, np.ndarray] | None = None
-    for count_min, pop_min in blocking_branches(g, against_must_win=must_win):
+    for count_min, pop_min in blocking_branches(g, against_must_win=must_win, against=against):
         x = _solve(price[movable] * scale, pops[movable], count_min, pop_min, ok)
         if x is None:
             continue

@@ -140,6 +140,17 @@ class Rule(ABC):
         thresholds = self.thresholds(np.array(pops, dtype=np.int64), full_council)
         return Game(self.name, states, pops, tuple(int(t) for t in thresholds))
 
+    def opposing_game(self, population: Mapping[str, int], participating=None,
+                      full_council: bool | None = None) -> Game:
+        """The game the camp against must win to stop the measure, where it must
+        (:attr:`stopped_by_quota_against`); by default the rule's own game."""
+        return self.game(population, participating, full_council)
+
+    @property
+    def can_be_stopped(self) -> bool:
+        """False if every outcome leaves the measure adopted (an advisory opinion)."""
+        return set(self.adopting) != set(self.outcomes)
+
     def _for_camp_wins(self, camps: Camps) -> np.ndarray:
         t = np.array(self.thresholds(camps.participating_pops, camps.full_council),
                      dtype=np.int64)
@@ -181,8 +192,11 @@ class Rule(ABC):
         return PassageResult(self.name, _unit(p_ad), None, None, crit, crit)
 
     def p_adopted_in_the_end(self, result: PassageResult) -> float:
-        """The probability that the measure ends adopted (:attr:`adopting`); rules whose
-        adopting outcomes are more than the camp in favour winning override this."""
+        """The probability that the measure ends adopted (:attr:`adopting`): 1 if every outcome
+        adopts it, else P(the camp in favour wins); rules whose adopting outcomes are something
+        else override this (the shared invariant tests check every rule against brute force)."""
+        if not self.can_be_stopped:
+            return 1.0
         return result.p_adopted
 
     def helps_stop(self, p_for: np.ndarray, p_abstain: np.ndarray,
