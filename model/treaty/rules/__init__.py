@@ -5,7 +5,7 @@ plus its line in :data:`RULES`; the shared invariant tests (tests/treaty/test_ru
 then check it like every other rule.
 
 >>> sorted(RULES)
-['comitology', 'qmv', 'rqmv', 'simple', 'unanimity']
+['advisory', 'comitology', 'qmv', 'rqmv', 'simple', 'unanimity']
 >>> get_rule("qmv").title
 'qualified majority'
 """
@@ -13,6 +13,7 @@ then check it like every other rule.
 from __future__ import annotations
 
 from ...errors import InputError
+from .advisory import Advisory
 from .base import Camps, Probabilities, Rule
 from .comitology import Comitology
 from .qmv import Qmv
@@ -22,7 +23,8 @@ from .unanimity import Unanimity
 
 __all__ = ["RULES", "RULE_NAMES", "Rule", "Camps", "Probabilities", "get_rule"]
 
-RULES: dict[str, Rule] = {r.name: r for r in (Qmv(), Rqmv(), Unanimity(), Simple(), Comitology())}
+RULES: dict[str, Rule] = {r.name: r for r in (Qmv(), Rqmv(), Unanimity(), Simple(), Comitology(),
+                                               Advisory())}
 RULE_NAMES: tuple[str, ...] = tuple(RULES)
 
 
