@@ -5,7 +5,7 @@ plus its line in :data:`RULES`; the shared invariant tests (tests/treaty/test_ru
 then check it like every other rule.
 
 >>> sorted(RULES)
-['advisory', 'comitology', 'qmv', 'rqmv', 'simple', 'unanimity']
+['advisory', 'comitology', 'council_rejection', 'qmv', 'rqmv', 'simple', 'unanimity']
 >>> get_rule("qmv").title
 'qualified majority'
 """
@@ -16,6 +16,7 @@ from ...errors import InputError
 from .advisory import Advisory
 from .base import Camps, Probabilities, Rule
 from .comitology import Comitology
+from .council_rejection import CouncilRejection
 from .qmv import Qmv
 from .rqmv import Rqmv
 from .simple import Simple
@@ -24,7 +25,7 @@ from .unanimity import Unanimity
 __all__ = ["RULES", "RULE_NAMES", "Rule", "Camps", "Probabilities", "get_rule"]
 
 RULES: dict[str, Rule] = {r.name: r for r in (Qmv(), Rqmv(), Unanimity(), Simple(), Comitology(),
-                                               Advisory())}
+                                               Advisory(), CouncilRejection())}
 RULE_NAMES: tuple[str, ...] = tuple(RULES)
 
 
