@@ -18,7 +18,7 @@ from model.stats import (
     unpaired_difference_ci,
     wilson_interval,
 )
-from model.validation.baselines import EPSILON, majority_probabilities
+from model.validation.baselines import EPSILON, majority_leave_one_out, majority_probabilities
 from model.validation.cases import encode
 
 
@@ -106,6 +106,22 @@ def test_majority_baseline_and_its_documented_epsilon():
     expected = -(2 * math.log(1 - 2 * EPSILON) + math.log(EPSILON)) / 3
     assert log_loss(p, y) == pytest.approx(expected)
     assert accuracy(p, y) == pytest.approx(2 / 3)
+
+
+def test_majority_baseline_shares_a_tie_and_does_not_miss_every_state_left_out():
+    tied = encode(["for"] * 12 + ["abstain"] * 12 + ["against"] * 3)
+    assert majority_probabilities(tied, 1)[0].tolist() == pytest.approx(
+        [(1 - EPSILON) / 2, (1 - EPSILON) / 2, EPSILON])
+    # a hard mode of the other states misses all 27 (each left-out state tips the tie away
+    # from itself, the against states get the first-listed 'for'); within one vote is a tie
+    hard = np.array([majority_probabilities(np.delete(tied, i), 1)[0] for i in range(27)])
+    assert accuracy(hard, tied) == 0.0
+    loso = majority_leave_one_out(tied)
+    assert accuracy(loso, tied) == pytest.approx(24 * 0.5 / 27)
+    assert log_loss(loso, tied) < log_loss(hard, tied)
+    # with a clear majority the left-out forecast is the ordinary mode
+    clear = encode(["for"] * 20 + ["against"] * 7)
+    assert (majority_leave_one_out(clear).argmax(axis=1) == 0).all()
 
 
 def test_unknown_position_word_is_an_input_error():

@@ -61,6 +61,16 @@ class Scenario:
     levers: dict[str, float]
     respond_below: float
     strategy_params: dict[str, float] = field(default_factory=dict)
+    #: The day whose knowledge the scenario uses (None: every row), and why that day.
+    as_of: str | None = None
+    as_of_rule: str = "latest data"
+    composition: str = "eu27"
+    composition_title: str = ""
+    population_table: str = "council2025"
+    #: Members without a single alignment or exposure figure (neutral values, flagged).
+    neutral_members: list[str] = field(default_factory=list)
+    #: China's actions of the experiment file left out because they became known after as_of.
+    actions_not_used: list[dict] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

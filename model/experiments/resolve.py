@@ -5,6 +5,10 @@ behaviour file carries calibrated values for that measure (``[measures.<name>]``
 ``eucoalition calibrate``); an ``intercept`` or ``stakes.<channel>`` override wins over both.
 Overrides of instruments, levers, exposures, coefficients and China's budget are applied here,
 so the model never sees the file schema.
+
+The Council is the spec's composition (its members and population table); exposures, stance
+and China's actions are those known by the spec's ``as_of`` date (a case's vote date): rows
+and actions that became known later are left out, and listed (:func:`model.experiments.inputs`).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from ..abm.levers import LEVERS
 from ..abm.scenario import Action, Scenario
 from ..errors import InputError
 from ..inputs import catalogue
+from ..inputs.dating import period_end
 from ..inputs.exposure import build_exposures, channel_names
-from ..inputs.stance import stance_scores
-from ..inputs.tables import EU27, load_population
+from ..inputs.stance import code_indicators, stance_scores
+from ..inputs.tables import load_population
 from ..treaty.rules import get_rule
-from .spec import ExperimentSpec
+from .spec import ExperimentSpec, complete_spec, spec_as_of, spec_composition
 
-__all__ = ["resolve", "check_lever_registry"]
+__all__ = ["resolve", "check_lever_registry", "action_known", "as_of_rule"]
 
 _INSTRUMENT_FIELDS = ("cost", "effect", "lag", "credibility")
 
@@ -46,39 +51,12 @@ def check_lever_registry() -> None:
                          field=missing[0])
 
 
-def resolve(spec: ExperimentSpec) -> Scenario:
-    """Turn a validated spec into arrays and objects (applying overrides)."""
-    measure = catalogue.measures()[spec.measure]
-    rule = get_rule(spec.rule or measure.rule)
-    pop = load_population(spec.population)
-    missing = [s for s in EU27 if s not in pop.index]
-    if missing:
-        raise InputError(f"the agent-based model needs all 27 states; no population for "
-                         f"{', '.join(missing)}", field="population")
+def _instruments(spec: ExperimentSpec) -> dict:
+    """The instruments China may use (all, or the file's list), with overrides applied, plus
+    those of the actions already decided."""
     o = spec.overrides
-    coef = catalogue.coefficients().values()
-    coef.update({k: v for k, v in o.items() if k in coef})
-    if not coef["cut_low"] < coef["cut_high"]:
-        raise InputError("cut_low must be below cut_high", field="overrides.cut_low")
-    table = build_exposures(population=pop, ref_pct_gdp=coef["exposure_ref_pct_gdp"],
-                            ref_per_1000=coef["exposure_ref_per_1000"])
-    channels = channel_names()
-    exposure = table.index.loc[list(EU27), channels].to_numpy(dtype=float).copy()
-    for k, v in o.items():
-        if k.startswith("exposure."):
-            exposure[:, channels.index(k.split(".")[1])] *= v
-    stance = stance_scores({k: coef[k] for k in ("w_bri", "w_ceec", "w_opinion", "w_china_index")})
-    # calibrated intercept and stakes (params/behaviour.toml [measures]) replace the priors
-    calibrated = catalogue.calibrated_measures().get(spec.measure, catalogue.MeasureCalibration())
-    weights = {ch: s.value for ch, s in measure.stakes.items()}
-    weights.update({ch: s.value for ch, s in calibrated.stakes.items()})
-    for ch in weights:
-        if ch not in channels:
-            raise InputError(f"unknown channel '{ch}'", field=f"{spec.measure}.stakes")
-    weights.update({k.split(".")[1]: v for k, v in o.items() if k.startswith("stakes.")})
-    names = spec.china.instruments or list(catalogue.instruments())
     instruments = {}
-    for name in names:
+    for name in spec.china.instruments or list(catalogue.instruments()):
         ins = catalogue.instruments()[name]
         for fld in _INSTRUMENT_FIELDS:
             key = f"instrument.{name}.{fld}"
@@ -88,30 +66,100 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     for action in spec.china.actions:
         if action.instrument not in instruments:
             instruments[action.instrument] = catalogue.instruments()[action.instrument]
+    return instruments
+
+
+def action_known(date: str, as_of: str | None) -> bool | None:
+    """Whether an action dated ``date`` (free text starting with YYYY[-MM[-DD]]) was known by
+    ``as_of``: the end of its period must be on or before it. None if the text has no date
+    (such an action is used, and flagged as undated)."""
+    end = period_end(date)
+    if end is None:
+        return None
+    return as_of is None or end <= as_of
+
+
+def as_of_rule(spec: ExperimentSpec) -> str:
+    """Why the run uses the knowledge of its as_of date."""
+    if spec.as_of:
+        return "set in the experiment"
+    return "vote date" if spec.observed is not None else "latest data"
+
+
+def resolve(spec: ExperimentSpec) -> Scenario:
+    """Turn a validated spec into arrays and objects (applying overrides)."""
+    spec = complete_spec(spec)
+    measure = catalogue.measures()[spec.measure]
+    rule = get_rule(spec.rule or measure.rule)
+    comp = spec_composition(spec)
+    members = list(comp.members)
+    as_of = spec_as_of(spec)
+    pop = load_population(spec.population)
+    missing = [s for s in members if s not in pop.index]
+    if missing:
+        raise InputError(f"the agent-based model needs every member of the Council "
+                         f"({comp.title}); no population for {', '.join(missing)}",
+                         field="population")
+    o = spec.overrides
+    coef = catalogue.coefficients().values()
+    coef.update({k: v for k, v in o.items() if k in coef})
+    if not coef["cut_low"] < coef["cut_high"]:
+        raise InputError("cut_low must be below cut_high", field="overrides.cut_low")
+    table = build_exposures(population=pop.loc[members],
+                            ref_pct_gdp=coef["exposure_ref_pct_gdp"],
+                            ref_per_1000=coef["exposure_ref_per_1000"], as_of=as_of,
+                            members=tuple(members))
+    channels = channel_names()
+    exposure = table.index.loc[members, channels].to_numpy(dtype=float).copy()
+    for k, v in o.items():
+        if k.startswith("exposure."):
+            exposure[:, channels.index(k.split(".")[1])] *= v
+    coded = code_indicators(members=members, as_of=as_of)
+    stance = stance_scores({k: coef[k] for k in ("w_bri", "w_ceec", "w_opinion",
+                                                 "w_china_index")}, coded)
+    no_stance = set(coded.index[coded.isna().all(axis=1)])
+    neutral = [s for s in table.neutral_members() if s in no_stance]
+    # calibrated intercept and stakes (params/behaviour.toml [measures]) replace the priors
+    calibrated = catalogue.calibrated_measures().get(spec.measure, catalogue.MeasureCalibration())
+    weights = {ch: s.value for ch, s in measure.stakes.items()}
+    weights.update({ch: s.value for ch, s in calibrated.stakes.items()})
+    for ch in weights:
+        if ch not in channels:
+            raise InputError(f"unknown channel '{ch}'", field=f"{spec.measure}.stakes")
+    weights.update({k.split(".")[1]: v for k, v in o.items() if k.startswith("stakes.")})
+    instruments = _instruments(spec)
     check_lever_registry()
     levers = {name: o.get(f"lever.{name}.strength", catalogue.levers()[name].strength.value)
               for name in spec.commission.options}
-    states = [s for s in EU27 if s not in set(spec.absent)]
+    states = [s for s in members if s not in set(spec.absent)]
     if not states:
         raise InputError("every state is absent", field="absent")
 
     def exposed(instrument: str) -> tuple[str, ...]:
         ch = channels.index(instruments[instrument].channel)
-        return tuple(s for i, s in enumerate(EU27) if s in states and exposure[i, ch] > 0)
+        return tuple(s for i, s in enumerate(members) if s in states and exposure[i, ch] > 0)
 
-    actions = [Action(a.instrument, exposed(a.instrument) if a.targets == "exposed"
-                      else tuple(a.targets), a.round, a.intensity, a.date, a.source)
-               for a in spec.china.actions]
+    actions, not_used = [], []
+    for i, a in enumerate(spec.china.actions):
+        if action_known(a.date, as_of) is False:
+            not_used.append({"index": i, "instrument": a.instrument, "date": a.date,
+                             "known_from": period_end(a.date), "source": a.source})
+            continue
+        actions.append(Action(a.instrument, exposed(a.instrument) if a.targets == "exposed"
+                              else tuple(a.targets), a.round, a.intensity, a.date, a.source))
     sparams = {k: v.value for k, v in catalogue.strategy_params().get(spec.china.strategy,
                                                                        {}).items()}
     return Scenario(
         name=spec.name, measure=measure, rule=rule, rounds=spec.rounds, states=states,
-        all_states=list(EU27), populations=pop.loc[list(EU27)].to_numpy(dtype=np.int64),
+        all_states=members, populations=pop.loc[members].to_numpy(dtype=np.int64),
         coef=coef, intercept=o.get("intercept", (calibrated.intercept or measure.intercept).value),
         stakes_weights=weights, exposure=exposure, exposure_table=table, channels=channels,
-        stance=stance.loc[list(EU27)].to_numpy(dtype=float), instruments=instruments,
+        stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
         budget_instruments=list(spec.china.instruments or instruments),
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
         actions=actions, levers=levers, respond_below=spec.commission.respond_below,
-        strategy_params=sparams,
+        strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
+        composition=comp.name, composition_title=comp.title,
+        population_table=str(spec.population), neutral_members=neutral,
+        actions_not_used=not_used,
     )

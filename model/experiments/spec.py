@@ -14,6 +14,13 @@ Override keys (``[overrides]``): a behavioural coefficient (``beta_stance``), ``
 ``stakes.<channel>``, ``exposure.<channel>`` (a multiplier on that channel's exposure),
 ``instrument.<name>.<cost|effect|lag|credibility>``, ``lever.<name>.strength`` and
 ``china.budget``.
+
+Dates and the Council (both optional, so older files keep working): ``as_of`` (YYYY-MM-DD)
+is the day whose knowledge a run uses - only inputs known by then count (a case defaults to
+its vote date, an experiment to the latest data); ``composition`` names the Council
+(``"eu28"``, a date, or a table of members and populations; default: the Council on the
+``as_of`` or vote date, today's EU27 without either). ``population`` defaults to the
+composition's table.
 """
 
 from __future__ import annotations
@@ -25,19 +32,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..abm.levers import LEVERS
 from ..abm.strategies import STRATEGIES
 from ..errors import InputError
 from ..inputs import catalogue
+from ..inputs.council import Composition, composition
 from ..inputs.exposure import channel_names
-from ..inputs.tables import EU27, POPULATION_TABLES, normalise_iso2, read_toml
-from ..treaty.rules import RULE_NAMES
+from ..inputs.tables import POPULATION_TABLES, normalise_iso2, read_toml
+from ..treaty.rules import RULE_NAMES, get_rule
 
 __all__ = ["ActionSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec", "ExperimentSpec",
            "load_spec", "spec_and_path", "apply_overrides", "check_overrides", "spec_table",
-           "NAME_PATTERN"]
+           "complete_spec", "spec_composition", "spec_as_of", "NAME_PATTERN", "OUTCOME_EXTRA"]
 
 #: What an experiment name may look like: it names a folder under results/.
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}"
@@ -101,27 +109,52 @@ class CommissionSpec(Strict):
         return v
 
 
-class ObservedSpec(Strict):
-    """A recorded vote (the ``[observed]`` table of a case file in params/votes/).
+def _iso_date(v):
+    if isinstance(v, datetime.date):
+        v = v.isoformat()
+    try:
+        datetime.date.fromisoformat(str(v))
+    except ValueError:
+        raise ValueError(f"'{v}' is not a date (expected YYYY-MM-DD)") from None
+    return str(v)
 
-    ``positions`` maps every one of the 27 member states to for / against / abstain / absent;
-    ``source`` says where the record comes from and ``date`` (YYYY-MM-DD) when the vote was held.
+
+#: Outcome words a case may record besides its rule's own: whether the measure was adopted in
+#: the end (e.g. "the Commission adopted the duties" when the committee's opinion is unknown).
+OUTCOME_EXTRA = ("adopted_in_the_end", "not_adopted_in_the_end")
+
+_Choice = Literal["for", "against", "abstain"]
+
+
+class ObservedSpec(Strict):
+    """What was recorded of a real decision (the ``[observed]`` table of a case file).
+
+    A record may be partial; the likelihood uses exactly what it holds
+    (:mod:`model.validation.likelihood`):
+
+    * ``positions`` - some or all members: for / against / abstain / absent;
+    * ``totals`` - counts of for / against / abstain (any of them) among the states that voted;
+    * ``shares`` - one position's share of the voting population as a band in percent, e.g.
+      ``{for = [46.0, 50.0]}`` for a reported "about 48%";
+    * ``outcome`` - a word of the rule's outcomes or ``adopted_in_the_end`` /
+      ``not_adopted_in_the_end``.
+
+    ``source`` says where the record comes from, ``date`` (YYYY-MM-DD) when the decision was
+    taken and ``note`` what was left out and why (conflicting sources, derived figures).
     """
 
-    positions: dict[str, Literal["for", "against", "abstain", "absent"]]
+    positions: dict[str, Literal["for", "against", "abstain", "absent"]] = {}
+    totals: dict[_Choice, int] = {}
+    shares: dict[_Choice, list[float]] = {}
+    outcome: str | None = None
     source: str = Field(min_length=1)
     date: str
+    note: str = ""
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v):
-        if isinstance(v, datetime.date):
-            v = v.isoformat()
-        try:
-            datetime.date.fromisoformat(str(v))
-        except ValueError:
-            raise ValueError(f"'{v}' is not a date (expected YYYY-MM-DD)") from None
-        return str(v)
+        return _iso_date(v)
 
     @field_validator("positions", mode="before")
     @classmethod
@@ -133,16 +166,40 @@ class ObservedSpec(Strict):
             try:
                 iso = normalise_iso2(code)
             except InputError:
-                raise ValueError(f"unknown country code '{code}' "
-                                 "(expected the EU27 ISO2 codes)") from None
+                raise ValueError(f"unknown country code '{code}' (expected ISO2 codes such as "
+                                 "DE, GR/EL or GB/UK)") from None
             if iso in out:
                 raise ValueError(f"{iso} is listed twice")
             out[iso] = position
-        missing = [s for s in EU27 if s not in out]
-        if missing:
-            raise ValueError(f"no position for {', '.join(missing)} (list all 27 states; "
-                             "'absent' for a state that did not take part)")
-        return {s: out[s] for s in EU27}
+        return out
+
+    @field_validator("totals")
+    @classmethod
+    def _counts(cls, v):
+        for word, n in v.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValueError(f"the count of '{word}' must be a whole number >= 0")
+        return v
+
+    @field_validator("shares")
+    @classmethod
+    def _band(cls, v):
+        if len(v) > 1:
+            raise ValueError("give one position's population share (the likelihood scores one "
+                             "band exactly; keep the others in the note)")
+        for word, band in v.items():
+            if (len(band) != 2 or not all(math.isfinite(x) for x in band)
+                    or not 0 <= band[0] <= band[1] <= 100):
+                raise ValueError(f"the share of '{word}' must be [low, high] in percent, "
+                                 "0 <= low <= high <= 100")
+        return v
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not (any(p != "absent" for p in self.positions.values()) or self.totals
+                or self.shares or self.outcome):
+            raise ValueError("nothing observed: give positions, totals, shares or an outcome")
+        return self
 
 
 class ExperimentSpec(Strict):
@@ -153,7 +210,9 @@ class ExperimentSpec(Strict):
     rounds: int = Field(12, ge=1, le=200, strict=True)
     replications: int = Field(1000, ge=1, strict=True)
     seed: int = Field(0, ge=0, strict=True)
-    population: str = "council2025"
+    as_of: str | None = None
+    composition: str | None = None
+    population: str | None = None
     absent: list[str] = []
     china: ChinaSpec = ChinaSpec()
     commission: CommissionSpec = CommissionSpec()
@@ -174,6 +233,16 @@ class ExperimentSpec(Strict):
                              "'-' and '.', starting with a letter or digit)")
         return v
 
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        return None if v is None else _iso_date(v)
+
+    @field_validator("composition", mode="before")
+    @classmethod
+    def _composition(cls, v):
+        return v.isoformat() if isinstance(v, datetime.date) else v
+
     @field_validator("rule")
     @classmethod
     def _rule(cls, v):
@@ -185,10 +254,25 @@ class ExperimentSpec(Strict):
         return [normalise_iso2(c, field="absent") for c in v]
 
 
+def _relative_tables(raw: dict, path: Path) -> dict:
+    """Population and composition tables named relative to the experiment file."""
+    raw = dict(raw)
+    for key in ("population", "composition"):
+        value = raw.get(key)
+        if not isinstance(value, str) or value in POPULATION_TABLES:
+            continue
+        table = Path(value)
+        if not table.is_absolute() and (path.parent / table).is_file():
+            raw[key] = str((path.parent / table).resolve())
+    return raw
+
+
 def load_spec(source: str | Path | dict, *, path_hint: object = None) -> ExperimentSpec:
     """Read and validate an experiment file (or an already-parsed dict)."""
     path = None if isinstance(source, dict) else Path(source)
     raw = source if isinstance(source, dict) else read_toml(path)
+    if path is not None:
+        raw = _relative_tables(raw, path)
     try:
         spec = ExperimentSpec(**raw)
     except ValidationError as exc:
@@ -196,19 +280,86 @@ def load_spec(source: str | Path | dict, *, path_hint: object = None) -> Experim
     except InputError as exc:
         raise InputError(str(exc), file=path or path_hint) from None
     check_overrides(spec.overrides, path or path_hint)
-    if path is not None and spec.population not in POPULATION_TABLES:
-        table = Path(spec.population)
-        if not table.is_absolute() and (path.parent / table).is_file():
-            # a user population table named relative to the experiment file
-            spec = spec.model_copy(update={"population": str((path.parent / table).resolve())})
-    return spec
+    return complete_spec(spec, path or path_hint)
 
 
 def spec_and_path(source) -> tuple[ExperimentSpec, Path | None]:
     """A validated spec from an ExperimentSpec, a dict or a file, and the file's path if any."""
     if isinstance(source, ExperimentSpec):
-        return source, None
+        return complete_spec(source), None
     return load_spec(source), (None if isinstance(source, dict) else Path(source))
+
+
+def spec_as_of(spec: ExperimentSpec) -> str | None:
+    """The day whose knowledge the run uses: the file's ``as_of``, else a case's vote date,
+    else None (the latest data)."""
+    if spec.as_of:
+        return spec.as_of
+    return spec.observed.date if spec.observed is not None else None
+
+
+def spec_composition(spec: ExperimentSpec, where: object = None) -> Composition:
+    """The Council the spec votes in (see the module doc)."""
+    try:
+        return composition(spec.composition, spec_as_of(spec))
+    except InputError as exc:
+        if exc.file is not None:
+            raise
+        raise InputError(str(exc).split(": ", 1)[-1], file=where, field="composition") from None
+
+
+def _member(code: str, comp: Composition, where: object, field: str) -> None:
+    if code not in comp.members:
+        raise InputError(f"{code} is not a member of the Council here ({comp.title})",
+                         file=where, field=field)
+
+
+def complete_spec(spec: ExperimentSpec, where: object = None) -> ExperimentSpec:
+    """Check every country code against the spec's Council and fill in the population table
+    from its composition; a case's record is checked against its rule (outcome word) and its
+    absent states. Idempotent."""
+    comp = spec_composition(spec, where)
+    for i, code in enumerate(spec.absent):
+        _member(code, comp, where, f"absent[{i}]")
+    for i, action in enumerate(spec.china.actions):
+        if action.targets != "exposed":
+            for code in action.targets:
+                _member(code, comp, where, f"china.actions[{i}].targets")
+    if spec.observed is not None:
+        _check_observed(spec, comp, where)
+    if spec.population is None:
+        spec = spec.model_copy(update={"population": comp.population})
+    return spec
+
+
+def _check_observed(spec: ExperimentSpec, comp: Composition, where: object) -> None:
+    obs = spec.observed
+    absent = set(spec.absent)
+    for iso, position in obs.positions.items():
+        _member(iso, comp, where, f"observed.positions.{iso}")
+        if (position == "absent") != (iso in absent):
+            raise InputError(f"{iso} is '{position}' in the vote but "
+                             f"{'' if iso in absent else 'not '}listed in 'absent'",
+                             file=where, field=f"observed.positions.{iso}")
+    voting = len(comp.members) - len(absent)
+    named = {w: sum(p == w for p in obs.positions.values()) for w in ("for", "against",
+                                                                      "abstain")}
+    if obs.totals:
+        given = sum(obs.totals.values())
+        if (len(obs.totals) == 3 and given != voting) or given > voting:
+            raise InputError(f"the totals add up to {given} but {voting} states voted (list "
+                             "those who did not take part in 'absent')", file=where,
+                             field="observed.totals")
+        for word, n in obs.totals.items():
+            if named[word] > n:
+                raise InputError(f"{named[word]} states are named '{word}' but the total is "
+                                 f"{n}", file=where, field=f"observed.totals.{word}")
+    if obs.outcome is not None:
+        rule = get_rule(spec.rule or catalogue.measures()[spec.measure].rule)
+        words = (*rule.outcomes, *OUTCOME_EXTRA)
+        if obs.outcome not in words:
+            raise InputError(f"unknown outcome '{obs.outcome}' for rule {rule.name} (expected "
+                             f"one of {', '.join(words)})", file=where, field="observed.outcome")
 
 
 _INSTRUMENT_FIELDS = ("cost", "effect", "lag", "credibility")

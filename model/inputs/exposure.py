@@ -10,8 +10,17 @@ choice: a sector's political weight grows with its size, but less than proportio
 small but concentrated sector (cognac, pork) still counts. The references are in
 params/behaviour.toml (``exposure_ref_pct_gdp``, ``exposure_ref_per_1000``).
 
-A state with no figure for a channel gets 0 and the provenance says "not found"; figures the
-data mark UNVERIFIED are used and flagged, never silently promoted.
+Only rows known by the run's ``as_of`` date count (``known_from``, :mod:`model.inputs.dating`).
+Among a state's known rows for a channel the most recent reference year is used, except that a
+sourced figure at most :data:`SOURCED_WINDOW` years older is preferred to an UNVERIFIED
+estimate (a sourced 2023 figure over a 2024 guess); for Chinese plants the latest known amount
+of every plant is summed. A %-of-GDP channel divides by the GDP of the same year when it is
+known, else by the latest known GDP. Every row's fate - used, known only after ``as_of``,
+superseded - is kept (:attr:`ExposureTable.rows`), so a run can list what went into it.
+
+A state with no figure for a channel gets 0 and the provenance says "not found" (a member of a
+hypothetical Council without any data is flagged as neutral); figures the data mark UNVERIFIED
+are used and flagged, never silently promoted.
 """
 
 from __future__ import annotations
@@ -22,9 +31,13 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .dating import known_by
 from .tables import EU27, load_exposures, load_member_states
 
-__all__ = ["Channel", "CHANNELS", "ExposureTable", "build_exposures", "weakest"]
+__all__ = ["Channel", "CHANNELS", "ExposureTable", "build_exposures", "weakest", "SOURCED_WINDOW"]
+
+#: How many years older a sourced figure may be and still be preferred to an UNVERIFIED one.
+SOURCED_WINDOW = 2
 
 _RANK = {"high": 0, "medium-high": 1, "derived": 2, "medium": 2, "low-medium": 3, "low": 4,
          "UNVERIFIED": 5}
@@ -71,74 +84,152 @@ CHANNELS: tuple[Channel, ...] = (
 
 @dataclass(frozen=True)
 class ExposureTable:
-    """Indexed exposures (states x channels, max = 1) and the provenance of every cell."""
+    """Indexed exposures (states x channels, max = 1), the provenance of every cell, and the
+    fate of every input row at ``as_of``."""
 
     index: pd.DataFrame        # iso2 x channel, log(1 + value / reference); flags 0/1
     raw: pd.DataFrame          # iso2 x channel, values before indexing (in the channel's scale)
     provenance: pd.DataFrame   # rows: iso2, channel, raw, unit, year, confidence, source
+    rows: pd.DataFrame         # every exposure row a channel reads: used, or why not
+    as_of: str | None = None
 
     def unverified_cells(self) -> pd.DataFrame:
         """Cells that rest on an UNVERIFIED estimate (directly or through a GDP figure)."""
         return self.provenance[self.provenance["confidence"] == "UNVERIFIED"]
 
+    def neutral_members(self) -> list[str]:
+        """Members without a single figure on any channel (all neutral)."""
+        found = self.provenance[self.provenance["confidence"] != "not found"]
+        return [s for s in self.index.index if s not in set(found["iso2"])]
 
-def _gdp(exposures: pd.DataFrame) -> pd.DataFrame:
-    rows = exposures[(exposures["sector"] == "economy") & (exposures["indicator"] == "gdp_eur_bn")]
-    return rows.set_index("iso2")
+
+def _year(text: str) -> int:
+    digits = [int(t) for t in text.replace("-", " ").replace(";", " ").split() if t.isdigit()
+              and len(t) == 4]
+    return max(digits) if digits else 0
+
+
+def _newest(rows: pd.DataFrame) -> pd.Series:
+    """The row of the most recent reference year; within a year, the latest vintage (the
+    row known last)."""
+    order = rows.assign(_y=rows["year"].map(_year)).sort_values(["_y", "known_from"],
+                                                                 kind="stable")
+    return rows.loc[order.index[-1]]
+
+
+def _choose_latest(rows: pd.DataFrame) -> pd.Series:
+    """The row a 'latest' channel uses among a state's known rows (see the module doc)."""
+    latest = _newest(rows)
+    if latest["confidence"] == "UNVERIFIED":
+        sourced = rows[(rows["confidence"] != "UNVERIFIED")
+                       & (rows["year"].map(_year) >= _year(latest["year"]) - SOURCED_WINDOW)]
+        if len(sourced):
+            return _newest(sourced)
+    return latest
+
+
+def _choose_sum(rows: pd.DataFrame) -> pd.DataFrame:
+    """For a 'sum' channel: the latest known row of every item (a plant)."""
+    ordered = rows.sort_values("known_from", kind="stable")
+    return ordered.groupby(ordered["item"].where(ordered["item"] != "", ordered["row"].astype(str)),
+                           sort=True).tail(1)
+
+
+def _gdp_for(gdp: pd.DataFrame, year: int) -> pd.Series | None:
+    """GDP of the same reference year if known, else the latest known (None if none)."""
+    if gdp.empty:
+        return None
+    same = gdp[gdp["year"].map(_year) == year]
+    return _newest(same) if len(same) else _choose_latest(gdp)
 
 
 def build_exposures(exposures: pd.DataFrame | None = None,
                     population: pd.Series | None = None, ref_pct_gdp: float = 0.1,
-                    ref_per_1000: float = 10.0) -> ExposureTable:
-    """Compute every channel for the 27 states from the long exposure table.
+                    ref_per_1000: float = 10.0, as_of: str | None = None,
+                    members: tuple[str, ...] = EU27) -> ExposureTable:
+    """Compute every channel for the Council's members from the long exposure table, using
+    the rows known by ``as_of`` (all rows when None).
 
-    With the shipped table (``exposures=None``) the result is cached per population and
-    references, since sweeps resolve many scenarios from the same data.
+    With the shipped table (``exposures=None``) the result is cached per population,
+    references, date and members, since sweeps resolve many scenarios from the same data.
     """
     population = (load_member_states()["population"] if population is None else population)
     if exposures is None:
-        key = tuple((s, int(population.loc[s])) for s in EU27)
-        return _shipped(key, float(ref_pct_gdp), float(ref_per_1000))
-    return _build(exposures, population, ref_pct_gdp, ref_per_1000)
+        key = tuple((s, int(population.loc[s])) for s in members)
+        return _shipped(key, float(ref_pct_gdp), float(ref_per_1000), as_of)
+    return _build(exposures, population, ref_pct_gdp, ref_per_1000, as_of, tuple(members))
 
 
-@lru_cache(maxsize=32)
-def _shipped(population: tuple, ref_pct_gdp: float, ref_per_1000: float) -> ExposureTable:
+@lru_cache(maxsize=64)
+def _shipped(population: tuple, ref_pct_gdp: float, ref_per_1000: float,
+             as_of: str | None) -> ExposureTable:
     pop = pd.Series(dict(population), name="population")
-    return _build(load_exposures(), pop, ref_pct_gdp, ref_per_1000)
+    return _build(load_exposures(), pop, ref_pct_gdp, ref_per_1000, as_of,
+                  tuple(s for s, _ in population))
+
+
+def _reads(exposures: pd.DataFrame) -> pd.Series:
+    """Rows some channel (or a %-of-GDP division) reads."""
+    keys = {(c.sector, c.indicator) for c in CHANNELS} | {("economy", "gdp_eur_bn")}
+    return pd.Series([k in keys for k in zip(exposures["sector"], exposures["indicator"])],
+                     index=exposures.index)
+
+
+def _cell(ch: Channel, mine: pd.DataFrame, gdp: pd.DataFrame, population: float):
+    """One state's value of one channel from its known rows: (value, unit, years, levels,
+    rows used, source) or (None, reason)."""
+    used = _choose_sum(mine) if ch.aggregate == "sum" else mine.loc[[_choose_latest(mine).name]]
+    value = float(used["value"].sum())
+    levels = list(used["confidence"])
+    rows = {int(r) for r in used["row"]}
+    unit = used["unit"].iloc[0]
+    if ch.scale == "pct_gdp":
+        g = _gdp_for(gdp, _year(used["year"].iloc[0]))
+        if g is None:
+            return None, "no GDP figure known by then"
+        value = 100.0 * value / float(g["value"])
+        levels.append(g["confidence"])
+        rows.add(int(g["row"]))
+        unit = f"% of GDP ({unit} / GDP EUR bn {g['year']})"
+    elif ch.scale == "per_capita":
+        value = value / population * 1000.0
+        unit = f"{unit} per 1,000 inhabitants"
+    return (value, unit, ";".join(sorted(set(used["year"]))), levels, rows,
+            " | ".join(sorted(set(used["source"])))), ""
 
 
 def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
-           ref_per_1000: float) -> ExposureTable:
-    gdp = _gdp(exposures)
-    raw = pd.DataFrame(0.0, index=pd.Index(EU27, name="iso2"), columns=[c.name for c in CHANNELS])
-    prov = []
+           ref_per_1000: float, as_of: str | None, members: tuple[str, ...]) -> ExposureTable:
+    exposures = exposures.assign(known=known_by(exposures["known_from"], as_of))
+    exposures = exposures[_reads(exposures) & exposures["iso2"].isin(members)]
+    known = exposures[exposures["known"]]
+    gdp = known[(known["sector"] == "economy") & (known["indicator"] == "gdp_eur_bn")]
+    raw = pd.DataFrame(0.0, index=pd.Index(members, name="iso2"),
+                       columns=[c.name for c in CHANNELS])
+    prov, used_rows, no_gdp = [], set(), set()
     for ch in CHANNELS:
-        rows = exposures[(exposures["sector"] == ch.sector)
-                         & (exposures["indicator"] == ch.indicator) & (exposures["iso2"] != "EU")]
-        for iso in EU27:
+        rows = known[(known["sector"] == ch.sector) & (known["indicator"] == ch.indicator)]
+        for iso in members:
             mine = rows[rows["iso2"] == iso]
             if mine.empty:
                 prov.append((iso, ch.name, 0.0, "", "", "not found",
-                             "no figure in params/exposures.csv"))
+                             "no figure in params/exposures.csv known by then"))
                 continue
-            if ch.aggregate == "sum":
-                value, used = float(mine["value"].sum()), mine
-            else:
-                latest = mine.sort_values("year").iloc[-1]
-                value, used = float(latest["value"]), mine.loc[[latest.name]]
-            levels = list(used["confidence"])
-            unit = used["unit"].iloc[0]
-            if ch.scale == "pct_gdp":
-                value = 100.0 * value / float(gdp.loc[iso, "value"])
-                levels.append(gdp.loc[iso, "confidence"])
-                unit = f"% of GDP ({unit} / GDP EUR bn)"
-            elif ch.scale == "per_capita":
-                value = value / float(population.loc[iso]) * 1000.0
-                unit = f"{unit} per 1,000 inhabitants"
+            cell, reason = _cell(ch, mine, gdp[gdp["iso2"] == iso], float(population.loc[iso]))
+            if cell is None:
+                no_gdp |= {int(r) for r in mine["row"]}
+                prov.append((iso, ch.name, 0.0, "", "", "not found", reason))
+                continue
+            value, unit, years, levels, rows_used, source = cell
+            used_rows |= rows_used
             raw.loc[iso, ch.name] = value
-            prov.append((iso, ch.name, value, unit, ";".join(sorted(set(used["year"]))),
-                         weakest(levels), " | ".join(sorted(set(used["source"])))))
+            prov.append((iso, ch.name, value, unit, years, weakest(levels), source))
+    status = ["used" if int(r) in used_rows else "known after as_of" if not k
+              else "no GDP known by then" if int(r) in no_gdp else "superseded"
+              for r, k in zip(exposures["row"], exposures["known"])]
+    rows_table = exposures.assign(used=[s == "used" for s in status], status=status)[
+        ["row", "iso2", "sector", "indicator", "item", "value", "unit", "year", "known_from",
+         "confidence", "source", "used", "status"]].reset_index(drop=True)
     index = raw.copy()
     for ch in CHANNELS:
         if ch.scale != "flag":
@@ -146,7 +237,8 @@ def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
             index[ch.name] = np.log1p(raw[ch.name] / ref)
     provenance = pd.DataFrame(prov, columns=["iso2", "channel", "raw", "unit", "year",
                                              "confidence", "source"])
-    return ExposureTable(index=index, raw=raw, provenance=provenance)
+    return ExposureTable(index=index, raw=raw, provenance=provenance, rows=rows_table,
+                         as_of=as_of)
 
 
 def channel_names() -> list[str]:

@@ -29,12 +29,14 @@ from .council import (
     parse_number,
     population_table,
 )
+from .dating import parse_date, period_end
 
 __all__ = [
     "EU27", "PARAMS_DIR", "CONFIDENCE_LEVELS", "normalise_iso2", "parse_iso2_list", "read_csv",
     "read_toml", "load_member_states", "load_population", "load_exposures", "load_alignment",
     "load_probabilities", "load_costs", "data_hashes", "council_population", "POPULATION_TABLES",
 ]
+
 
 def read_csv(path: Path | str, required: Iterable[str]) -> pd.DataFrame:
     """Read a CSV as strings and check that the required columns exist."""
@@ -129,15 +131,31 @@ def load_population(spec: str | Path | None = None) -> pd.Series:
 
 
 def _tidy_table(path: Path, value_numeric: bool) -> pd.DataFrame:
+    """A long table of sourced rows. ``known_from`` (the day a row became known) may be left
+    out - of a column or a cell - for an annual figure: it is then the end of its reference
+    ``year`` (the convention of scripts/build_params.py)."""
     required = ["iso2", "sector" if value_numeric else "indicator", "indicator", "value", "unit",
                 "year", "source", "confidence"]
     frame = read_csv(path, dict.fromkeys(required))
     frame["iso2"] = [normalise_iso2(c, file=path, row=i, allow_eu=True)
                      for i, c in enumerate(frame["iso2"], 2)]
     _check_provenance(frame, path)
+    if "known_from" not in frame.columns:
+        frame["known_from"] = ""
+    dates = []
+    for i, (v, year) in enumerate(zip(frame["known_from"], frame["year"]), 2):
+        day = parse_date(v, file=path, row=i, field="known_from") or period_end(year)
+        if day is None:
+            raise InputError("no date it became known, and no year to date it by", file=path,
+                             row=i, field="known_from")
+        dates.append(day)
+    frame["known_from"] = dates
     if value_numeric:
         frame["value"] = [parse_number(v, file=path, row=i, field="value")
                           for i, v in enumerate(frame["value"], 2)]
+    if "item" not in frame.columns:
+        frame["item"] = ""
+    frame["row"] = range(2, len(frame) + 2)
     frame["unverified"] = frame["confidence"] == "UNVERIFIED"
     return frame
 

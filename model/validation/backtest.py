@@ -7,9 +7,13 @@ replications) against the recorded positions, next to the baselines of
 case it predicts, ``_leave_one_state_out`` or ``_leave_one_case_out`` when not.
 
 Scores (:func:`model.stats.score`): accuracy of the most likely position (ties shared), log-loss
-and the multi-class Brier score, each a mean over the states that voted. The model's own
-figures are in-sample when the behaviour file was calibrated on the case (its ``[meta]
-fitted_on``); the held-out figures the calibration recorded are reported beside them.
+and the multi-class Brier score, each a mean over the states the record names. A partly
+observed case (totals, a share or the outcome only) is scored by the exact log-probability of
+what it holds (:mod:`model.validation.likelihood`), against the same figure under uniform
+probabilities. The model's own figures are in-sample when the behaviour file was calibrated
+on the case - recognised by the hash of what was observed, whatever the case is called
+(``[meta] fitted_observed``) - and the held-out figures the calibration recorded are reported
+beside them.
 """
 
 from __future__ import annotations
@@ -28,10 +32,24 @@ from ..experiments.spec import apply_overrides
 from ..inputs.tables import PARAMS_DIR, read_toml
 from ..stats import score
 from ..treaty.positions import CHOICES
-from .baselines import fit_ordered_logit, majority_probabilities, ordered_logit_probabilities
-from .cases import encode, load_case, observed_outcome, voting_states
+from .baselines import (
+    fit_ordered_logit,
+    majority_leave_one_out,
+    majority_probabilities,
+    ordered_logit_probabilities,
+)
+from .cases import (
+    case_rule,
+    council_populations,
+    load_case,
+    named_states,
+    observed_hash,
+    observed_outcome,
+    record,
+)
 from .drivers import behaviour_overrides, prediction_drivers
 from .drivers import misfits as worst_predicted
+from .likelihood import case_log_likelihood
 
 __all__ = ["backtest"]
 
@@ -86,15 +104,97 @@ def backtest(cases: Iterable, *, replications: int | None = None, seed: int | No
     names = [s.name for s, _ in loaded]
     if len(set(names)) != len(names):
         raise InputError("two cases share a name", field="name")
+    hashes = [observed_hash(s) for s, _ in loaded]
     behaviour = Path(coefficients) if coefficients else PARAMS_DIR / "behaviour.toml"
     meta = _meta(behaviour)
     fitted_on = list(meta.get("fitted_on", []))
     holdout = meta.get("holdout", {}) if isinstance(meta.get("holdout"), dict) else {}
     several = len(loaded) > 1
 
+    prepared = _prepare(loaded, behaviour if coefficients else None, replications, seed)
+
+    out_cases, pooled, totals = [], {}, {"model": 0.0, "uniform": 0.0}
+    for c, (spec, path, scenario, named, y, X, rec) in enumerate(prepared):
+        result = run_experiment(spec)
+        table = result.states.set_index("iso2").loc[list(rec.states)].reset_index()
+        p_all = table[list(COLUMNS)].to_numpy()
+        p_model = p_all[rec.named_rows] if len(named) else np.zeros((0, 3))
+        n = len(named)
+        rule, pops = case_rule(spec), council_populations(spec)
+        full = not spec.absent
+        ll = case_log_likelihood(p_all, rec, rule, pops, full)
+        ll_uniform = case_log_likelihood(np.full_like(p_all, 1 / 3), rec, rule, pops, full)
+        totals["model"] += ll["total"]
+        totals["uniform"] += ll_uniform["total"]
+        baselines = _baselines(prepared, c, y, X, n, list(scenario.stakes_weights), several)
+        outcomes = result.summary["outcomes"]
+        observed = observed_outcome(spec)
+        entry = {
+            "case": spec.name,
+            "file": str(path) if path is not None else None,
+            "date": spec.observed.date,
+            "as_of": scenario.as_of,
+            "composition": scenario.composition,
+            "measure": spec.measure,
+            "rule": scenario.rule.name,
+            "holds": rec.holds(),
+            "n_states": n,
+            **(score(p_model, y) if n else {"accuracy": None, "log_loss": None,
+                                            "brier": None}),
+            "log_likelihood": _ll_report(ll),
+            "log_likelihood_uniform": _ll_report(ll_uniform),
+            "model_in_sample": _in_sample(spec, meta),
+            "outcome_predicted": max(outcomes, key=lambda k: (outcomes[k],
+                                                              -list(outcomes).index(k))),
+            "outcome_observed": observed,
+            "p_observed_outcome": _p_outcome(observed, result.summary),
+            "outcome_probabilities": outcomes,
+            "baselines": baselines,
+            "states": [{"iso2": s, "observed": CHOICES[y[i]].word,
+                        **{col: float(p_model[i, k]) for k, col in enumerate(COLUMNS)}}
+                       for i, s in enumerate(named)],
+            "misfits": (worst_predicted(table.set_index("iso2").loc[named].reset_index(),
+                                        prediction_drivers(scenario, spec.seed), y, misfits)
+                        if n else []),
+            "replications": spec.replications,
+            "seed": spec.seed,
+        }
+        held_cases = holdout.get("cases")
+        held = held_cases.get(spec.name) if isinstance(held_cases, dict) else None
+        if held and entry["model_in_sample"]:
+            entry["model_held_out"] = {"method": holdout.get("method", ""),
+                                       **{k: held[k] for k in ("accuracy", "log_loss", "brier")},
+                                       "replications": meta.get("replications"),
+                                       "seed": meta.get("seed")}
+        out_cases.append(entry)
+        if n:
+            pooled.setdefault("model", []).append((n, entry))
+            if "model_held_out" in entry:
+                pooled.setdefault("model_held_out", []).append((n, entry["model_held_out"]))
+            for name, metrics in baselines.items():
+                pooled.setdefault(name, []).append((n, metrics))
+        if progress:
+            progress(c + 1, len(prepared))
+    overall = {"n_cases": len(out_cases),
+               "n_cases_with_named_states": sum(1 for e in out_cases if e["n_states"]),
+               "model": _pooled(pooled.pop("model")) if "model" in pooled else None,
+               "model_in_sample": any(e["model_in_sample"] for e in out_cases),
+               "log_likelihood": totals["model"],
+               "log_likelihood_uniform": totals["uniform"]}
+    if "model_held_out" in pooled:
+        overall["model_held_out"] = _pooled(pooled.pop("model_held_out"))
+    overall["baselines"] = {name: _pooled(parts) for name, parts in pooled.items()}
+    notes = _notes(names, hashes, out_cases, behaviour)
+    return {"coefficients": str(behaviour), "fitted_on": fitted_on,
+            "in_sample_warning": meta.get("in_sample_warning", ""),
+            "cases": out_cases, "overall": overall, "notes": notes}
+
+
+def _prepare(loaded, behaviour: Path | None, replications, seed) -> list[tuple]:
+    """Each case resolved, with its record, named states, their codes and exposures."""
     prepared = []
     for spec, path in loaded:
-        if coefficients:
+        if behaviour is not None:
             extra = behaviour_overrides(behaviour, spec.measure)
             extra.update(spec.overrides)
             spec = apply_overrides(spec, extra)
@@ -102,83 +202,72 @@ def backtest(cases: Iterable, *, replications: int | None = None, seed: int | No
                   if v is not None}
         spec = spec.model_copy(update=update) if update else spec
         scenario = resolve(spec)
-        states = voting_states(spec)
-        y = encode(spec.observed.positions[s] for s in states)
-        X = _exposure_matrix(scenario, list(scenario.stakes_weights), states)
-        prepared.append((spec, path, scenario, states, y, X))
+        rec = record(spec)
+        named = named_states(spec)
+        X = _exposure_matrix(scenario, list(scenario.stakes_weights), named)
+        prepared.append((spec, path, scenario, named, rec.named_codes, X, rec))
+    return prepared
 
-    out_cases, pooled = [], {}
-    for c, (spec, path, scenario, states, y, X) in enumerate(prepared):
-        result = run_experiment(spec)
-        table = result.states.set_index("iso2").loc[states].reset_index()
-        p_model = table[list(COLUMNS)].to_numpy()
-        n = len(states)
-        baselines = {"uniform": score(np.full((n, 3), 1 / 3), y),
-                     "majority_in_sample": score(majority_probabilities(y, n), y)}
-        loso = np.array([majority_probabilities(np.delete(y, i), 1)[0] for i in range(n)])
-        baselines["majority_leave_one_state_out"] = score(loso, y)
-        channels = list(scenario.stakes_weights)
+
+def _notes(names, hashes, out_cases, behaviour: Path) -> list[str]:
+    notes = []
+    for h in dict.fromkeys(hashes):
+        same = [n for n, x in zip(names, hashes) if x == h]
+        if len(same) > 1:
+            notes.append(f"{', '.join(same)} observed the same thing: pooled figures count it "
+                         f"{len(same)} times")
+    in_sample = [e["case"] for e in out_cases if e["model_in_sample"]]
+    if in_sample:
+        notes.append(f"the behaviour file ({behaviour.name}) was calibrated on what "
+                     f"{', '.join(in_sample)} observed: the model's figures for "
+                     f"{'that case' if len(in_sample) == 1 else 'those cases'} are in-sample")
+    return notes
+
+
+def _in_sample(spec, meta: dict) -> bool:
+    """Whether the behaviour file was fitted on what this case observed (its content hash;
+    files calibrated before hashes were recorded fall back to the case name)."""
+    hashes = meta.get("fitted_observed")
+    if isinstance(hashes, list):
+        return observed_hash(spec) in hashes
+    return spec.name in list(meta.get("fitted_on", []))
+
+
+def _p_outcome(observed: str | None, summary: dict) -> float | None:
+    """The model's Monte Carlo probability of the recorded outcome (None if unknown)."""
+    if observed is None:
+        return None
+    if observed == "adopted_in_the_end":
+        return summary["p_adopted"]
+    if observed == "not_adopted_in_the_end":
+        return 1.0 - summary["p_adopted"]
+    return summary["outcomes"].get(observed)
+
+
+def _ll_report(ll: dict) -> dict:
+    return {"total": ll["total"], "named": ll["named"], "aggregate": ll["aggregate"],
+            "reported": ll["reported"]}
+
+
+def _baselines(prepared, c: int, y, X, n: int, channels: list[str], several: bool) -> dict:
+    """The baselines' scores on the named states of case ``c`` (none without names)."""
+    if n == 0:
+        return {}
+    out = {"uniform": score(np.full((n, 3), 1 / 3), y),
+           "majority_in_sample": score(majority_probabilities(y, n), y)}
+    if n >= 2:
+        out["majority_leave_one_state_out"] = score(majority_leave_one_out(y), y)
         theta = fit_ordered_logit(X, y)
-        baselines["exposure_logit_in_sample"] = score(ordered_logit_probabilities(theta, X), y)
+        out["exposure_logit_in_sample"] = score(ordered_logit_probabilities(theta, X), y)
         loso = np.array([ordered_logit_probabilities(
             fit_ordered_logit(np.delete(X, i, axis=0), np.delete(y, i)), X[i:i + 1])[0]
             for i in range(n)])
-        baselines["exposure_logit_leave_one_state_out"] = score(loso, y)
-        if several:
-            others = [o for j, o in enumerate(prepared) if j != c]
-            y_rest = np.concatenate([o[4] for o in others])
-            X_rest = np.vstack([_exposure_matrix(o[2], channels, o[3]) for o in others])
-            baselines["majority_leave_one_case_out"] = score(majority_probabilities(y_rest, n), y)
-            baselines["exposure_logit_leave_one_case_out"] = score(
-                ordered_logit_probabilities(fit_ordered_logit(X_rest, y_rest), X), y)
-        outcomes = result.summary["outcomes"]
-        entry = {
-            "case": spec.name,
-            "file": str(path) if path is not None else None,
-            "date": spec.observed.date,
-            "measure": spec.measure,
-            "rule": scenario.rule.name,
-            "n_states": n,
-            **score(p_model, y),
-            "model_in_sample": spec.name in fitted_on,
-            "outcome_predicted": max(outcomes, key=lambda k: (outcomes[k],
-                                                              -list(outcomes).index(k))),
-            "outcome_observed": observed_outcome(spec),
-            "outcome_probabilities": outcomes,
-            "baselines": baselines,
-            "states": [{"iso2": s, "observed": CHOICES[y[i]].word,
-                        **{col: float(table[col].iloc[i]) for col in COLUMNS}}
-                       for i, s in enumerate(states)],
-            "misfits": worst_predicted(table, prediction_drivers(scenario, spec.seed), y, misfits),
-            "replications": spec.replications,
-            "seed": spec.seed,
-        }
-        held_cases = holdout.get("cases")
-        held = held_cases.get(spec.name) if isinstance(held_cases, dict) else None
-        if held:
-            entry["model_held_out"] = {"method": holdout.get("method", ""),
-                                       **{k: held[k] for k in ("accuracy", "log_loss", "brier")},
-                                       "replications": meta.get("replications"),
-                                       "seed": meta.get("seed")}
-        out_cases.append(entry)
-        pooled.setdefault("model", []).append((n, entry))
-        if "model_held_out" in entry:
-            pooled.setdefault("model_held_out", []).append((n, entry["model_held_out"]))
-        for name, metrics in baselines.items():
-            pooled.setdefault(name, []).append((n, metrics))
-        if progress:
-            progress(c + 1, len(prepared))
-    overall = {"n_cases": len(out_cases),
-               "model": _pooled(pooled.pop("model")),
-               "model_in_sample": any(e["model_in_sample"] for e in out_cases)}
-    if "model_held_out" in pooled:
-        overall["model_held_out"] = _pooled(pooled.pop("model_held_out"))
-    overall["baselines"] = {name: _pooled(parts) for name, parts in pooled.items()}
-    notes = []
-    if fitted_on:
-        notes.append(f"the behaviour file ({behaviour.name}) was calibrated on "
-                     f"{', '.join(fitted_on)}: the model's figures for "
-                     f"{'that case' if len(fitted_on) == 1 else 'those cases'} are in-sample")
-    return {"coefficients": str(behaviour), "fitted_on": fitted_on,
-            "in_sample_warning": meta.get("in_sample_warning", ""),
-            "cases": out_cases, "overall": overall, "notes": notes}
+        out["exposure_logit_leave_one_state_out"] = score(loso, y)
+    others = [o for j, o in enumerate(prepared) if j != c and len(o[4])]
+    if several and others:
+        y_rest = np.concatenate([o[4] for o in others])
+        X_rest = np.vstack([_exposure_matrix(o[2], channels, o[3]) for o in others])
+        out["majority_leave_one_case_out"] = score(majority_probabilities(y_rest, n), y)
+        out["exposure_logit_leave_one_case_out"] = score(
+            ordered_logit_probabilities(fit_ordered_logit(X_rest, y_rest), X), y)
+    return out

@@ -2,8 +2,11 @@
 
 * ``uniform`` - one third each; fitted on nothing.
 * ``majority`` - every state votes the most common recorded position. It puts
-  ``1 - 2 * EPSILON`` on the modal position and :data:`EPSILON` on each other one, so one miss
-  costs log(1/EPSILON).
+  :data:`EPSILON` on each non-modal position and shares the rest among the modal ones (a tie
+  is shared, never broken in favour of one position), so one miss costs log(1/EPSILON). Left
+  one state out, positions within one vote of the largest count share the mass: leaving a
+  state out shifts a count by one, so a difference of one is no evidence of a majority, and
+  on a tied case a hard mode would miss every state by construction.
 * ``exposure_logit`` - an ordered logit of the position on the measure's exposure channels alone,
   fitted by near-maximum likelihood (a weak Gaussian penalty, sd :data:`LOGIT_PRIOR_SD`, keeps
   it finite when a channel separates the votes, as ``cars`` does for Germany).
@@ -17,8 +20,8 @@ from scipy.special import expit
 
 from ..stats import LOG_FLOOR
 
-__all__ = ["EPSILON", "LOGIT_PRIOR_SD", "majority_probabilities", "ordered_logit_probabilities",
-           "fit_ordered_logit"]
+__all__ = ["EPSILON", "LOGIT_PRIOR_SD", "majority_probabilities", "majority_leave_one_out",
+           "ordered_logit_probabilities", "fit_ordered_logit"]
 
 #: Probability the majority baseline leaves on each non-modal position.
 EPSILON = 1e-3
@@ -26,17 +29,27 @@ EPSILON = 1e-3
 LOGIT_PRIOR_SD = 10.0
 
 
-def majority_probabilities(y_train: np.ndarray, n: int) -> np.ndarray:
-    """Everyone votes the modal position of ``y_train`` (ties go to the first of for,
-    abstain, against).
+def majority_probabilities(y_train: np.ndarray, n: int, margin: int = 0) -> np.ndarray:
+    """Everyone votes the modal position of ``y_train``; positions whose count is within
+    ``margin`` of the largest share the modal mass (see the module doc).
 
     >>> majority_probabilities(np.array([1, 1, 0]), 1).tolist()
     [[0.001, 0.998, 0.001]]
+    >>> majority_probabilities(np.array([0, 1]), 1).round(4).tolist()
+    [[0.4995, 0.4995, 0.001]]
     """
-    mode = int(np.argmax(np.bincount(y_train, minlength=3)))
+    counts = np.bincount(np.asarray(y_train, dtype=int), minlength=3)
+    modal = counts >= counts.max() - margin
     p = np.full((n, 3), EPSILON)
-    p[:, mode] = 1.0 - 2 * EPSILON
+    p[:, modal] = (1.0 - EPSILON * (3 - modal.sum())) / modal.sum()
     return p
+
+
+def majority_leave_one_out(y: np.ndarray) -> np.ndarray:
+    """Each state's majority forecast from the other states' positions (margin one)."""
+    y = np.asarray(y, dtype=int)
+    return np.array([majority_probabilities(np.delete(y, i), 1, margin=1)[0]
+                     for i in range(len(y))]).reshape(len(y), 3)
 
 
 def ordered_logit_probabilities(params: np.ndarray, X: np.ndarray) -> np.ndarray:

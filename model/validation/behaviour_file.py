@@ -60,6 +60,7 @@ def behaviour_toml(result: CalibrationResult) -> str:
     hashes = {k: v for k, v in data_hashes().items() if k != "behaviour.toml"}
     meta = {
         "fitted_on": [c["name"] for c in result.cases],
+        "fitted_observed": [c["observed_sha256"] for c in result.cases],
         "case_files": {c["name"]: {"file": c["file"] or "", "sha256": c["sha256"] or "",
                                    "date": c["date"], "seed": c["seed"]} for c in result.cases},
         "free": [p.name for p in result.params],

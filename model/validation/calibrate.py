@@ -2,7 +2,9 @@
 
 The likelihood is the model's own: each case (a case file, see :mod:`model.validation.cases`) is run
 with a fixed number of replications and a fixed seed, and the probability the model gives each
-state's recorded position is the mean final-round probability over replications. With the seed
+state's recorded position is the mean final-round probability over replications; a partly
+observed case adds the exact probability of its totals, share or outcome given the named states
+(:mod:`model.validation.likelihood`). With the seed
 fixed every random draw is the same whatever the coefficients (common random numbers), so the
 log-likelihood is a smooth, deterministic function of them and scipy.optimize can climb it.
 
@@ -54,9 +56,10 @@ from ..experiments.spec import ExperimentSpec, apply_overrides
 from ..inputs import catalogue
 from ..inputs.tables import PARAMS_DIR, read_toml
 from ..io import file_sha256
-from ..stats import LOG_FLOOR, Z95, score
-from .cases import encode, load_case, voting_states
+from ..stats import Z95, score
+from .cases import case_rule, council_populations, load_case, observed_hash, record, voting_states
 from .drivers import final_probabilities
+from .likelihood import case_log_likelihood
 
 __all__ = ["FREE_DEFAULT", "FITTABLE", "GROUPS", "DEFAULT_REPLICATIONS", "PRIORS_PATH",
            "Parameter", "CaseLikelihood", "Posterior", "CalibrationResult", "load_prior_sd",
@@ -177,8 +180,24 @@ class CaseLikelihood:
             update={"replications": self.replications, "seed": self.seed})
         self.scenario = resolve(self.spec)
         self.states = voting_states(spec)
-        self.y = encode(spec.observed.positions[s] for s in self.states)
+        self.record = record(spec)
+        self.y = self.record.named_codes
+        self.named_rows = self.record.named_rows
         self.rows = [self.scenario.all_states.index(s) for s in self.states]
+        self.rule = case_rule(spec)
+        self.members = council_populations(spec)
+        self.full_council = not spec.absent
+        self.observed_sha256 = observed_hash(spec)
+
+    def log_likelihood(self, p: np.ndarray, named_weights=None, aggregate_weight=1.0) -> float:
+        """Log-probability of the record given the voting states' probabilities ``p``."""
+        return case_log_likelihood(p, self.record, self.rule, self.members, self.full_council,
+                                   named_weights, aggregate_weight)["total"]
+
+    @property
+    def n_obs(self) -> int:
+        """Named positions plus one for an aggregate (totals, share or outcome)."""
+        return len(self.y) + (1 if self.record.aggregates else 0)
 
     def _applies(self, name: str) -> bool:
         parts = name.split(".")
@@ -223,7 +242,8 @@ class CaseLikelihood:
         return out
 
     def probabilities(self, values: Mapping[str, float]) -> np.ndarray:
-        """P(for, abstain, against) of the voting states (rows in EU27 order) at ``values``."""
+        """P(for, abstain, against) of the voting states (rows in the Council's order) at
+        ``values``."""
         o = self.overrides(values)
         coef = dict(self.scenario.coef)
         coef.update({k: v for k, v in o.items() if k in coef})
@@ -256,11 +276,12 @@ class Posterior:
             self.evaluations += 1
         return self._memo[key]
 
-    def log_likelihood(self, theta, weights: list[np.ndarray] | None = None) -> float:
+    def log_likelihood(self, theta, weights: list[tuple] | None = None) -> float:
+        """Sum over cases; ``weights`` holds per case (named-state weights, aggregate weight)."""
         total = 0.0
         for c, (case, p) in enumerate(zip(self.cases, self.probabilities(theta))):
-            ll = np.log(np.clip(p[np.arange(len(case.y)), case.y], LOG_FLOOR, 1.0))
-            total += float(np.sum(ll if weights is None else weights[c] * ll))
+            w = (None, 1.0) if weights is None else weights[c]
+            total += case.log_likelihood(p, *w)
         return total
 
     def penalty(self, theta) -> float:
@@ -369,69 +390,98 @@ def penalty_text(priors_path: Path) -> str:
             f"prior sds from {priors_path.name} [prior_sd]")
 
 
-def _scores(post: Posterior, probs: list[np.ndarray]) -> dict:
+def _scores(post: Posterior, probs: list[np.ndarray], named: list[np.ndarray] | None = None,
+            aggregate_ll: list[float | None] | None = None) -> dict:
+    """Per-state scores on each case's named states (``named``: their predicted rows, default
+    taken from ``probs``) and each case's log-likelihood of its aggregate."""
     per_case = {}
-    for case, p in zip(post.cases, probs):
-        per_case[case.name] = {"n_states": len(case.y), **score(p, case.y)}
+    for c, (case, p) in enumerate(zip(post.cases, probs)):
+        q = p[case.named_rows] if named is None else named[c]
+        entry = {"n_states": len(case.y), **(score(q, case.y) if len(case.y) else {})}
+        full = case_log_likelihood(p, case.record, case.rule, case.members, case.full_council)
+        agg = full["aggregate"]
+        if aggregate_ll is not None:
+            if aggregate_ll[c] is not None:
+                entry["aggregate_log_likelihood"] = aggregate_ll[c]
+        elif agg is not None:
+            entry["aggregate_log_likelihood"] = agg["log_probability"]
+        if agg is not None:
+            entry["aggregate"] = agg["kind"]
+        per_case[case.name] = entry
     return {"cases": per_case, "overall": _pool(per_case.values())}
 
 
 def _pool(parts: Iterable[dict]) -> dict:
-    parts = list(parts)
+    parts = [p for p in parts if p["n_states"]]
     n = sum(p["n_states"] for p in parts)
+    if not n:
+        return {"n_states": 0}
     return {"n_states": n, **{k: sum(p["n_states"] * p[k] for p in parts) / n
                               for k in ("accuracy", "log_loss", "brier")}}
 
 
 def _observation_gradients(post: Posterior, theta: np.ndarray) -> list[np.ndarray]:
-    """Per case, the gradient of each recorded position's log-probability (central differences)."""
+    """Per case, the gradient of each named state's log-probability and, in a last row, of
+    the aggregate's (central differences)."""
     h = 1e-3 * np.maximum(1.0, np.abs(theta))
-    grads = [np.zeros((len(c.y), len(theta))) for c in post.cases]
+    grads = [np.zeros((len(c.y) + 1, len(theta))) for c in post.cases]
     for j in range(len(theta)):
         up, down = theta.copy(), theta.copy()
         up[j] += h[j]
         down[j] -= h[j]
         for c, (case, pu, pd_) in enumerate(zip(post.cases, post.probabilities(up),
                                                  post.probabilities(down))):
-            rows = np.arange(len(case.y))
-            lu = np.log(np.clip(pu[rows, case.y], LOG_FLOOR, 1.0))
-            ld = np.log(np.clip(pd_[rows, case.y], LOG_FLOOR, 1.0))
-            grads[c][:, j] = (lu - ld) / (2 * h[j])
+            parts = []
+            for p in (pu, pd_):
+                full = case_log_likelihood(p, case.record, case.rule, case.members,
+                                           case.full_council)
+                agg = full["aggregate"]["log_probability"] if full["aggregate"] else 0.0
+                parts.append(np.append(full["per_state"], agg))
+            grads[c][:, j] = (parts[0] - parts[1]) / (2 * h[j])
     return grads
 
 
 def _held_out(post: Posterior, theta: np.ndarray, H: np.ndarray | None, method: str,
               progress: Callable[[int, int], None] | None) -> dict:
-    """Refit without each case (or each state) and score the predictions of what was left out.
+    """Refit without each case (or each named state) and score the predictions of what was
+    left out.
 
     Each refit starts from one Newton step away from the full fit (theta - H^-1 g, g the
     gradient of the left-out log-likelihood), which only speeds it up: it runs to convergence.
+    A case left out loses its aggregate too; a state left out does not (the case's totals or
+    outcome stay in the fit).
     """
-    ones = [np.ones(len(c.y)) for c in post.cases]
     folds = ([(c, None) for c in range(len(post.cases))] if method == "leave-one-case-out" else
              [(c, i) for c, case in enumerate(post.cases) for i in range(len(case.y))])
     grads = _observation_gradients(post, theta) if H is not None else None
     lo, hi = np.array(post.bounds).T
     preds = [np.zeros((len(c.y), 3)) for c in post.cases]
+    agg: list[float | None] = [None] * len(post.cases)
     for done, (c, i) in enumerate(folds, start=1):
-        weights = [w.copy() for w in ones]
+        weights = [(np.ones(len(case.y)), 1.0) for case in post.cases]
         if i is None:
-            weights[c][:] = 0.0
+            weights[c] = (np.zeros(len(post.cases[c].y)), 0.0)
         else:
-            weights[c][i] = 0.0
+            weights[c][0][i] = 0.0
         start = theta
         if grads is not None:
             g = grads[c].sum(axis=0) if i is None else grads[c][i]
             start = np.clip(theta - np.linalg.solve(H, g), lo, hi)
         res = post.fit(start, weights)
         p = post.probabilities(res.x)[c]
+        case = post.cases[c]
         if i is None:
-            preds[c] = p
+            preds[c] = p[case.named_rows]
+            full = case_log_likelihood(p, case.record, case.rule, case.members,
+                                       case.full_council)
+            agg[c] = full["aggregate"]["log_probability"] if full["aggregate"] else None
         else:
-            preds[c][i] = p[i]
+            preds[c][i] = p[case.named_rows[i]]
         if progress:
             progress(done, len(folds))
-    out = _scores(post, preds)
+    probs = post.probabilities(theta)
+    held_agg = agg if method == "leave-one-case-out" else [None] * len(post.cases)
+    out = _scores(post, probs, preds, held_agg)
     return {"method": method, **out}
 
 
@@ -489,7 +539,7 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
                         "no standard errors")
     if progress:
         progress("fit", 1, 1)
-    n_obs = sum(len(c.y) for c in likelihoods)
+    n_obs = sum(c.n_obs for c in likelihoods)
     if len(loaded) <= 2:
         warnings.append(f"weak fit: {len(loaded)} case{'s' if len(loaded) > 1 else ''} "
                         f"({n_obs} recorded positions) for {len(params)} free coefficients; the "
@@ -506,7 +556,8 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
         held = _held_out(post, theta, H, method,
                          (lambda d, t: progress(method, d, t)) if progress else None)
     case_info = [{"name": c.name, "file": str(f) if f is not None else None,
-                  "sha256": file_sha256(f) if f is not None else None, "measure": c.spec0.measure,
+                  "sha256": file_sha256(f) if f is not None else None,
+                  "observed_sha256": c.observed_sha256, "measure": c.spec0.measure,
                   "date": c.spec0.observed.date, "n_states": len(c.y), "seed": c.seed}
                  for c, (_, f) in zip(likelihoods, loaded)]
     return CalibrationResult(

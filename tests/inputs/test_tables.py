@@ -34,10 +34,14 @@ def test_alternative_population_tables():
     assert load_population("eurostat2024")["IT"] == 58_989_749
 
 
-def test_el_is_an_alias_of_gr_and_uk_is_rejected():
+def test_el_and_uk_are_aliases_and_the_uk_is_rejected_where_it_is_not_a_member():
     assert normalise_iso2("EL") == "GR"
-    with pytest.raises(InputError, match="unknown country code 'UK'"):
-        normalise_iso2("UK")
+    assert normalise_iso2(" uk ") == "GB"
+    assert normalise_iso2("UK", members=("GB", "FR")) == "GB"
+    with pytest.raises(InputError, match=r"United Kingdom \(GB\) is not a member"):
+        normalise_iso2("UK", members=EU27)
+    with pytest.raises(InputError, match="unknown country code 'XX'"):
+        normalise_iso2("XX")
 
 
 def test_exposures_keep_source_confidence_and_unverified_flag():

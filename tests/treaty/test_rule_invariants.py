@@ -143,6 +143,10 @@ def test_exact_passage_equals_brute_force(name, council, data):
     assert result.p_adopted == pytest.approx(float(weights[index == 0].sum()), abs=1e-9)
     in_the_end = float(weights[rule.adopted(index)].sum())
     assert rule.p_adopted_in_the_end(result) == pytest.approx(in_the_end, abs=1e-9)
+    by_word = rule.outcome_probabilities(result)
+    assert list(by_word) == list(rule.outcomes)
+    for k, word in enumerate(rule.outcomes):
+        assert by_word[word] == pytest.approx(float(weights[index == k].sum()), abs=1e-9)
     if result.p_blocked is not None:
         blocked = rule.outcomes.index("blocked")
         assert result.p_blocked == pytest.approx(float(weights[index == blocked].sum()), abs=1e-9)

@@ -199,6 +199,11 @@ class Rule(ABC):
             return 1.0
         return result.p_adopted
 
+    def outcome_probabilities(self, result: PassageResult) -> dict[str, float]:
+        """The exact probability of each outcome word (default: the first outcome when the
+        camp in favour wins, the second otherwise; three-outcome rules override this)."""
+        return {self.outcomes[0]: result.p_adopted, self.outcomes[1]: 1.0 - result.p_adopted}
+
     def helps_stop(self, p_for: np.ndarray, p_abstain: np.ndarray,
                    p_against: np.ndarray) -> np.ndarray:
         """Probability that a state votes in a way that helps to stop the measure."""

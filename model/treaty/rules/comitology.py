@@ -62,7 +62,7 @@ class Comitology(Qmv):
     def margins(self, camps):
         out = super().margins(camps)
         out["block"] = qmv_margin(int(camps.n(AGAINST)[0]), int(camps.pop(AGAINST)[0]), camps,
-                                  self.member_pct)
+                                  self.member_pct, self.floor(camps.full_council))
         return out
 
     def passage(self, g: Game, probs: Probabilities, criticality: bool) -> PassageResult:
@@ -85,6 +85,10 @@ class Comitology(Qmv):
 
     def p_adopted_in_the_end(self, result: PassageResult) -> float:
         return 1.0 - result.p_blocked
+
+    def outcome_probabilities(self, result: PassageResult) -> dict[str, float]:
+        return {"adopted": result.p_adopted, "blocked": result.p_blocked,
+                "no_opinion": result.p_no_opinion}
 
 
 def _enumerated(g: Game, pf: np.ndarray, pa: np.ndarray, criticality: bool):
