@@ -31,6 +31,8 @@ EXPOSURE_COLUMNS = ["iso2", "sector", "indicator", "item", "value", "unit", "yea
                     "source", "confidence", "note"]
 ALIGNMENT_COLUMNS = ["iso2", "indicator", "value", "unit", "year", "known_from", "source",
                      "confidence", "note"]
+#: USD per EUR in 2023 implied by the IMF's April 2024 WEO (params/sources/research/recent/).
+USD_PER_EUR_2023 = 1.08158
 #: Where an exposure's source file lives in the repository (named in every source string).
 TEAM = "params/sources/team_data"
 RESEARCH = "params/sources/research"
@@ -192,8 +194,19 @@ def agrifood_rows(src: Path) -> list[list[object]]:
     out = [r for r in out if not (r[0] == "FR" and r[2] == "brandy_exports_to_china_value")]
     out.append(exposure_row("FR", "spirits", "brandy_imports_by_china_value", brandy["value"],
                             "USD bn (China's imports of grape brandy, Jan-Nov; France 99.8% of EU)",
-                            "2023", "2023-12-31", cited(f"{TEAM}/{name}", brandy["source"]),
+                            "2023", "2024-01-09", cited(f"{TEAM}/{name}", brandy["source"]),
                             level(brandy["confidence"])[0], f"as seen: {brandy['snippet']}"))
+    # the same figure in the spirits channel's unit: EUR at the IMF's implied 2023 rate, a lower
+    # bound of France's wine and spirits exports (brandy only, eleven months), known from the
+    # January 2024 release of China's customs data
+    out.append(exposure_row("FR", "spirits", "wine_spirits_exports_to_china",
+                            round(float(brandy["value"]) / USD_PER_EUR_2023, 4),
+                            "EUR bn (lower bound: grape brandy only, Jan-Nov)", "2023",
+                            "2024-01-09", cited(f"{TEAM}/{name}", brandy["source"]), "derived",
+                            f"DERIVED: USD {brandy['value']} bn / {USD_PER_EUR_2023} USD per EUR "
+                            f"(the rate implied by the IMF's April 2024 WEO, {RESEARCH}/recent/"
+                            "NOTES.md); dated at the customs release reported on 2024-01-09 "
+                            "(cnwinenews.com)"))
     # Germany's pork: barred from China since 2020 (sourced) replaces the UNVERIFIED zero
     de = adds["pork_exports_to_china_status"]
     out = [r for r in out if not (r[0] == "DE" and r[2] == "pork_exports_to_china_value")]

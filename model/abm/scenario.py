@@ -71,7 +71,19 @@ class Scenario:
     neutral_members: list[str] = field(default_factory=list)
     #: China's actions of the experiment file left out because they became known after as_of.
     actions_not_used: list[dict] = field(default_factory=list)
+    #: Every alignment row of the members with its fate at as_of (model.inputs.stance).
+    alignment_rows: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def knowledge_date(self) -> str | None:
+        """The as_of date, or for the latest data the newest date among the inputs read."""
+        if self.as_of is not None:
+            return self.as_of
+        dates = list(self.exposure_table.rows["known_from"])
+        if self.alignment_rows is not None:
+            dates += list(self.alignment_rows["known_from"])
+        return max(dates) if dates else None
 
     @property
     def participating(self) -> np.ndarray:

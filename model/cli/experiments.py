@@ -31,6 +31,15 @@ def print_summary(summary: dict) -> None:
                     f"{row['p_against']:.2f}", f"{row['p_pivotal']:.3f}",
                     f"{100 * row['targeted_share']:.0f}%")
     console.print(out)
+    if summary.get("as_of"):
+        console.print(f"inputs known by {summary['as_of']} ({summary.get('as_of_rule', '')}); "
+                      f"Council: {summary.get('composition', 'eu27')}")
+    if summary.get("neutral_members"):
+        console.print("note: no alignment or exposure data for "
+                      + ", ".join(summary["neutral_members"]) + ": modelled as neutral")
+    if summary.get("actions_not_used"):
+        console.print("note: China's actions known only after as_of, left out: " + "; ".join(
+            f"{a['instrument']} ({a['date']})" for a in summary["actions_not_used"]))
     if summary.get("unverified_inputs"):
         cells = summary["unverified_inputs"]
         console.print(f"note: {len(cells)} exposure figures used here are UNVERIFIED estimates "
@@ -158,8 +167,48 @@ def run_cmd(
         print_summary(result.summary)
         console.print(f"written to {out_dir}/ ({', '.join(OUTPUT_FILES)})")
 
-def list_cmd() -> None:
+def inputs_cmd(
+    experiment: Path = typer.Argument(..., help="Experiment or case file (TOML)."),
+    all_rows: bool = typer.Option(False, "--all", help="Also list rows not used "
+                                                       "(superseded or known too late)."),
+    as_json: bool = typer.Option(False, "--json", help="Print every row as JSON."),
+) -> None:
+    """What went into a run: each input with its date, confidence and whether it was used
+    (rows dated after the run's as_of are listed as not used)."""
+    from ..experiments.inputs import inputs_table
+
+    report = inputs_table(experiment)
+    if as_json:
+        emit_json(report)
+        return
+    rows = report["rows"] if all_rows else [
+        r for r in report["rows"] if r["used"] or r["status"] == "known after as_of"]
+    out = table(f"Inputs of {report['experiment']} as of {report['as_of']} "
+                f"({report['as_of_rule']}; Council: {report['composition']})",
+                ("file", "state", "indicator", "value", "known from", "confidence", "used"),
+                left=("file", "state", "indicator", "used"))
+    for r in rows:
+        value = f"{r['value']:g}" if isinstance(r["value"], (int, float)) else str(r["value"])
+        out.add_row(r["file"], r["iso2"], r["indicator"], value, r["date"] or "",
+                    r["confidence"], "yes" if r["used"] else r["status"])
+    console.print(out)
+    late = sum(r["status"] == "known after as_of" for r in report["rows"])
+    console.print(f"{sum(r['used'] for r in report['rows'])} rows used, {late} known only after "
+                  f"{report['as_of']}" + ("" if all_rows else "; --all lists superseded rows too"))
+    if report["neutral_members"]:
+        console.print("neutral (no data; alignment and exposures set to 0): "
+                      + ", ".join(report["neutral_members"]))
+
+
+def list_cmd(
+    unverified: bool = typer.Option(False, "--unverified", help="List every UNVERIFIED "
+                                    "estimate in use and what would replace it."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with --unverified)."),
+) -> None:
     """The rules, measures, China's instruments and strategies, and the EU levers."""
+    if unverified:
+        _list_unverified(as_json)
+        return
     from ..abm.levers import LEVERS
     from ..abm.strategies import STRATEGIES
     from ..inputs import catalogue
@@ -181,6 +230,26 @@ def list_cmd() -> None:
         for name, doc in rows:
             out.add_row(name, doc)
         console.print(out)
+
+def _list_unverified(as_json: bool) -> None:
+    from ..inputs.estimates import unverified_in_use
+
+    report = unverified_in_use()
+    if as_json:
+        emit_json(report)
+        return
+    out = table(f"UNVERIFIED estimates in use ({report['council']}, data as of "
+                f"{report['as_of']})", ("state", "indicator", "year", "value", "sourced anchor",
+                                        "would be replaced by"),
+                left=("state", "indicator", "sourced anchor", "would be replaced by"))
+    for r in report["rows"]:
+        out.add_row(r["iso2"], r["indicator"], r["year"], f"{r['value']:g} {r['unit']}",
+                    r["anchor"] or "-", r["replace_with"])
+    console.print(out)
+    console.print(f"{len(report['rows'])} estimates in use; of the {report['in_file']} "
+                  "UNVERIFIED rows of params/exposures.csv, the others are superseded by "
+                  f"sourced figures ({report['not_used']}) or read by no channel")
+
 
 def compare_cmd(
     a: Path = typer.Argument(..., help="Scenario A (experiment TOML)."),
@@ -278,5 +347,6 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("run")(run_cmd)
     app.command("list")(list_cmd)
+    app.command("inputs")(inputs_cmd)
     app.command("compare")(compare_cmd)
     app.command("sweep")(sweep_cmd)

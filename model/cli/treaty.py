@@ -18,17 +18,26 @@ RULE_HELP = "Voting rule, e.g. qmv or comitology (`eucoalition list` shows every
 POP_HELP = ("Population table: council2025 (default), eurostat2024, eurostat2025, or a CSV file "
             "with columns iso2,population.")
 PART_HELP = "States taking part, e.g. DE,FR,IT (default: all; a subset re-bases the thresholds)."
+COMP_HELP = ("The Council: eu27 (default), eu28, eu27_uk, enlargement35, a date YYYY-MM-DD (the "
+             "Council of that day) or a CSV iso2,population of a hypothetical Council.")
 
 
-def _positions(others: str, lists: dict[str, str | None]) -> dict[str, str]:
-    from ..inputs.council import EU27, parse_iso2_list
+def _composition_option():
+    return typer.Option(None, "--composition", help=COMP_HELP)
+
+
+def _positions(others: str, lists: dict[str, str | None],
+               composition: str | None) -> dict[str, str]:
+    from ..inputs.council import composition as council
+    from ..inputs.council import parse_iso2_list
     from ..treaty.positions import Position
 
+    members = council(composition).members
     others = Position.parse(others, field="--others").word
-    positions = dict.fromkeys(EU27, others)
+    positions = dict.fromkeys(members, others)
     seen: dict[str, str] = {}
     for word, text in lists.items():
-        for code in parse_iso2_list(text, field=f"--{word}"):
+        for code in parse_iso2_list(text, field=f"--{word}", members=members):
             if code in seen:
                 raise InputError(f"{code} listed as both {seen[code]} and {word}",
                                  field=f"--{word}")
@@ -49,6 +58,7 @@ def vote_cmd(
                    "Art. 31(1) TEU."),
     others: str = typer.Option("abstain", help="Position of every state not listed."),
     population: str | None = typer.Option(None, help=POP_HELP),
+    composition: str | None = _composition_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Evaluate one vote: outcome, tally, margins and pivotal states."""
@@ -57,8 +67,9 @@ def vote_cmd(
 
     get_rule(rule, field="--rule")
     positions = _positions(others, {"for": for_, "against": against, "abstain": abstain,
-                                    "absent": absent, "constructive": constructive})
-    result = vote(rule, positions, population)
+                                    "absent": absent, "constructive": constructive},
+                           composition)
+    result = vote(rule, positions, population, composition=composition)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -81,6 +92,7 @@ def power_cmd(
     rule: str = typer.Option("qmv", help=RULE_HELP),
     participating: str | None = typer.Option(None, help=PART_HELP),
     population: str | None = typer.Option(None, help=POP_HELP),
+    composition: str | None = _composition_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Exact Banzhaf, Shapley-Shubik and Coleman indices (no Monte Carlo)."""
@@ -88,7 +100,7 @@ def power_cmd(
     from ..treaty.rules import get_rule
 
     get_rule(rule, field="--rule")
-    frame = power_indices(rule, population, participating)
+    frame = power_indices(rule, population, participating, composition)
     if as_json:
         emit_json({
             "rule": rule,
@@ -113,22 +125,27 @@ def probability_cmd(
         ..., help="CSV iso2,p_for,p_against,p_abstain[,p_constructive], a row per state."),
     participating: str | None = typer.Option(None, help=PART_HELP),
     population: str | None = typer.Option(None, help=POP_HELP),
+    composition: str | None = _composition_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Exact probability of adoption (and, for comitology, blocked / no opinion)."""
     from ..api import passage_probability, resolve_participants
-    from ..inputs.tables import EU27, load_probabilities
+    from ..inputs.council import composition as council
+    from ..inputs.tables import load_probabilities
     from ..treaty.rules import get_rule
 
     get_rule(rule, field="--rule")
+    members = council(composition).members
     probs = load_probabilities(probabilities)
-    taking_part = resolve_participants(participating, field="--participating") or list(EU27)
+    taking_part = resolve_participants(participating, field="--participating",
+                                       members=members) or list(members)
     missing = [s for s in taking_part if s not in probs.index]
     if missing:
         raise InputError(f"no row for {', '.join(missing)} (every participating state needs "
                          "one; list who takes part with --participating)",
                          file=probabilities, field="iso2")
-    result = passage_probability(rule, probs, population, participating)
+    result = passage_probability(rule, probs, population, participating,
+                                 composition=composition)
     payload = result.to_dict()
     if as_json:
         emit_json(payload)
@@ -151,6 +168,7 @@ def blocking_cmd(
                                          "moved)."),
     participating: str | None = typer.Option(None, help=PART_HELP),
     population: str | None = typer.Option(None, help=POP_HELP),
+    composition: str | None = _composition_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Cheapest coalition whose defection stops a measure (exact integer programme)."""
@@ -159,7 +177,8 @@ def blocking_cmd(
     from ..treaty.rules import get_rule
 
     get_rule(rule, field="--rule")
-    result = cheapest_blocking_coalition(rule, load_costs(costs), population, participating)
+    result = cheapest_blocking_coalition(rule, load_costs(costs), population, participating,
+                                         composition)
     payload = result.to_dict()
     if as_json:
         emit_json(payload)

@@ -73,58 +73,114 @@ def _drivers_text(row: dict) -> str:
     return "; ".join(parts) or "none"
 
 
-def _print_backtest(report: dict) -> None:
+def _holds_text(holds: dict) -> str:
+    """What a case records, in a few words: '27 named', '24 named + totals', 'outcome'."""
+    parts = []
+    if holds["named"]:
+        parts.append(f"{holds['named']} of {holds['voting']} named")
+    if "totals" in holds:
+        parts.append("totals " + "/".join(f"{v} {k}" for k, v in holds["totals"].items()))
+    if "share" in holds:
+        (word, (lo, hi)), = holds["share"].items()
+        parts.append(f"{word} {lo:g}-{hi:g}% of population")
+    if "outcome" in holds:
+        parts.append(f"outcome {holds['outcome']}")
+    return "; ".join(parts)
+
+
+def _print_library(report: dict) -> None:
+    """One row per case: what it holds, the recorded outcome and how likely the model made
+    the record, beside uniform probabilities."""
+    out = table(f"Recorded decisions ({len(report['cases'])} cases)",
+                ("case", "date", "Council", "rule", "holds", "P(outcome)", "log-lik",
+                 "uniform", "log-loss"),
+                left=("case", "Council", "rule", "holds"))
+    for c in report["cases"]:
+        p_out = c["p_observed_outcome"]
+        out.add_row(c["case"] + (" (IN-SAMPLE)" if c["model_in_sample"] else ""), c["date"],
+                    c["composition"], c["rule"], _holds_text(c["holds"]),
+                    "-" if p_out is None else f"{p_out:.3f}",
+                    f"{c['log_likelihood']['total']:.2f}",
+                    f"{c['log_likelihood_uniform']['total']:.2f}",
+                    "-" if c["log_loss"] is None else f"{c['log_loss']:.3f}")
+    console.print(out)
+    o = report["overall"]
+    console.print(f"log-likelihood of all records: model {o['log_likelihood']:.2f}, uniform "
+                  f"{o['log_likelihood_uniform']:.2f} (higher is better); P(outcome) is the "
+                  "model's probability of the recorded outcome; log-loss is per named state")
+
+
+def _print_case(case: dict, report: dict) -> None:
     from ..validation.baselines import EPSILON
 
-    for case in report["cases"]:
-        console.print(f"[bold]{case['case']}[/bold] ({case['measure']}, {case['rule']}, "
-                      f"{case['date']}): {case['n_states']} states, {case['replications']:,} "
-                      f"replications, seed {case['seed']}")
-        p_pred = case["outcome_probabilities"][case["outcome_predicted"]]
-        console.print(f"outcome: predicted {case['outcome_predicted']} (P = {p_pred:.3f}), "
-                      f"observed {case['outcome_observed']}")
-        scores = _metric_table("How well each predictor reproduces the recorded positions")
-        _metric_row(scores, "model", _model_fitted_on(case, report["fitted_on"]), case)
-        methods = {"leave-one-case-out" if "case_out" in n else "leave-one-state-out"
-                   for n in case["baselines"] if "leave_one" in n}
-        if "model_held_out" in case:
-            held = case["model_held_out"]
-            methods.add(held["method"])
-            _metric_row(scores, "model", _HELD_OUT.get(held["method"], held["method"]), held)
-        for name, metrics in case["baselines"].items():
-            label, fitted = _LABELS.get(name, (name, ""))
-            _metric_row(scores, label, fitted, metrics)
-        console.print(scores)
-        console.print(f"majority = every state votes the most common recorded position (with "
-                      f"probability {1 - 2 * EPSILON:g}); exposure logit = ordered logit on the "
-                      f"measure's exposure channels alone; {_legend(methods)}")
-        if case["misfits"]:
-            first = case["misfits"][0]
-            mis = table(f"Worst-predicted states (support = intercept "
-                        f"{first['terms']['intercept']:+.2f} + the drivers; against below "
-                        f"{first['cut_low']:+.2f}, for above {first['cut_high']:+.2f})",
-                        ("state", "voted", "P(voted)", "predicted", "support", "drivers"),
-                        left=("state", "voted", "predicted", "drivers"))
-            for row in case["misfits"]:
-                mis.add_row(row["iso2"], row["observed"], f"{row['p_observed']:.2f}",
-                            row["predicted"], f"{row['utility']:+.2f}", _drivers_text(row))
-            console.print(mis)
-    if len(report["cases"]) > 1:
-        o = report["overall"]
-        pooled = _metric_table(f"All {o['n_cases']} cases pooled "
-                               f"({o['model']['n_states']} states)")
-        _metric_row(pooled, "model", "IN-SAMPLE" if o["model_in_sample"] else "", o["model"])
+    console.print(f"[bold]{case['case']}[/bold] ({case['measure']}, {case['rule']}, "
+                  f"{case['date']}, Council {case['composition']}): "
+                  f"{_holds_text(case['holds'])}; {case['replications']:,} replications, seed "
+                  f"{case['seed']}")
+    p_pred = case["outcome_probabilities"][case["outcome_predicted"]]
+    console.print(f"outcome: predicted {case['outcome_predicted']} (P = {p_pred:.3f}), "
+                  f"observed {case['outcome_observed'] or 'not recorded'}")
+    agg = case["log_likelihood"]["aggregate"]
+    if agg is not None:
+        console.print(f"P({agg['kind']} | named states) = {agg['probability']:.4g} (model), "
+                      f"{case['log_likelihood_uniform']['aggregate']['probability']:.4g} "
+                      "(uniform)")
+    if not case["n_states"]:
+        return
+    scores = _metric_table("How well each predictor reproduces the named positions")
+    _metric_row(scores, "model", _model_fitted_on(case, report["fitted_on"]), case)
+    methods = {"leave-one-case-out" if "case_out" in n else "leave-one-state-out"
+               for n in case["baselines"] if "leave_one" in n}
+    if "model_held_out" in case:
+        held = case["model_held_out"]
+        methods.add(held["method"])
+        _metric_row(scores, "model", _HELD_OUT.get(held["method"], held["method"]), held)
+    for name, metrics in case["baselines"].items():
+        label, fitted = _LABELS.get(name, (name, ""))
+        _metric_row(scores, label, fitted, metrics)
+    console.print(scores)
+    console.print(f"majority = every state votes the most common recorded position (with "
+                  f"probability {1 - 2 * EPSILON:g}; ties shared); exposure logit = ordered "
+                  f"logit on the measure's exposure channels alone; {_legend(methods)}")
+    if case["misfits"]:
+        first = case["misfits"][0]
+        mis = table(f"Worst-predicted states (support = intercept "
+                    f"{first['terms']['intercept']:+.2f} + the drivers; against below "
+                    f"{first['cut_low']:+.2f}, for above {first['cut_high']:+.2f})",
+                    ("state", "voted", "P(voted)", "predicted", "support", "drivers"),
+                    left=("state", "voted", "predicted", "drivers"))
+        for row in case["misfits"]:
+            mis.add_row(row["iso2"], row["observed"], f"{row['p_observed']:.2f}",
+                        row["predicted"], f"{row['utility']:+.2f}", _drivers_text(row))
+        console.print(mis)
+
+
+def _print_backtest(report: dict, details: bool = False) -> None:
+    several = len(report["cases"]) > 1
+    if several:
+        _print_library(report)
+    if details or not several:
+        for case in report["cases"]:
+            _print_case(case, report)
+    o = report["overall"]
+    if several and o["model"] is not None:
+        pooled = _metric_table(f"Named positions of {o['n_cases_with_named_states']} cases "
+                               f"pooled ({o['model']['n_states']} states)")
+        fitted = [c for c in report["cases"] if c["model_in_sample"] and c["n_states"]]
+        with_names = o["n_cases_with_named_states"]
+        _metric_row(pooled, "model", f"IN-SAMPLE on {len(fitted)} of {with_names} cases"
+                    if fitted else "priors or other cases", o["model"])
         if "model_held_out" in o:
-            _metric_row(pooled, "model", "held out", o["model_held_out"])
+            _metric_row(pooled, "model", f"held out ({len(fitted)} calibrated "
+                        f"case{'s' if len(fitted) != 1 else ''} only)", o["model_held_out"])
         for name, metrics in o["baselines"].items():
             label, fitted = _LABELS.get(name, (name, ""))
             _metric_row(pooled, label, fitted, metrics)
         console.print(pooled)
     if report["in_sample_warning"] and report["fitted_on"]:
         console.print(f"note: {report['in_sample_warning']}")
-    else:
-        for note in report["notes"]:
-            console.print(f"note: {note}")
+    for note in report["notes"]:
+        console.print(f"note: {note}")
 
 
 def _print_calibration(result: dict, out: Path) -> None:
@@ -170,9 +226,14 @@ def backtest_cmd(
         None, help="Behaviour file to test (default params/behaviour.toml; "
                    "params/behaviour_priors.toml tests the uncalibrated model)."),
     misfits: int = typer.Option(5, help="Worst-predicted states to explain per case."),
+    details: bool = typer.Option(False, "--details", help="With several cases, also print "
+                                                          "each case's tables."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Score the model against recorded votes beside simple baselines; explain its misfits.
+    """Score the model against recorded decisions beside simple baselines; explain misfits.
+
+    Each case is scored on what it holds: named positions (accuracy, log-loss, Brier) and the
+    exact probability of its totals, population share or outcome.
 
     Baselines: uniform, the majority position and an exposure-only ordered logit, each
     labelled in-sample or held-out. The model's figures are in-sample for the cases its
@@ -191,7 +252,8 @@ def backtest_cmd(
     if as_json:
         emit_json(report)
         return
-    _print_backtest(report)
+    _print_backtest(report, details)
+
 
 def calibrate_cmd(
     cases: list[Path] = typer.Argument(..., help="Case files to fit on."),

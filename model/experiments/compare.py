@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..inputs import catalogue
-from ..inputs.tables import EU27, load_population
+from ..inputs.tables import load_population
 from ..io import atomic_write_text, file_sha256
 from ..stats import paired_difference_ci, unpaired_difference_ci
 from ..treaty.coalitions import blocking_coalitions
@@ -41,7 +41,7 @@ from ..treaty.rules import Rule, get_rule
 from ..version import __version__
 from .results import ExperimentResult, write_outputs
 from .run import DEFAULT_CHUNK, run_experiment
-from .spec import ExperimentSpec, spec_and_path
+from .spec import ExperimentSpec, spec_and_path, spec_composition
 
 __all__ = ["Comparison", "compare", "compare_results", "write_comparison", "TOP_COALITIONS"]
 
@@ -97,12 +97,13 @@ def _coalition_report(ca: list, cb: list, states: list[str], R: int) -> dict:
 
 # --- running ------------------------------------------------------------------------------------
 
-def _council(spec: ExperimentSpec) -> tuple[Rule, np.ndarray]:
-    """The rule and the EU27 populations a run's votes were counted with (as
+def _council(spec: ExperimentSpec) -> tuple[Rule, list[str], np.ndarray]:
+    """The rule, members and populations a run's votes were counted with (as
     :func:`model.experiments.resolve.resolve` sets them up, without building the rest)."""
     rule = get_rule(spec.rule or catalogue.measures()[spec.measure].rule)
-    pops = load_population(spec.population).loc[list(EU27)].to_numpy(dtype=np.int64)
-    return rule, pops
+    members = list(spec_composition(spec).members)
+    pops = load_population(spec.population).loc[members].to_numpy(dtype=np.int64)
+    return rule, members, pops
 
 
 @dataclass
@@ -147,9 +148,9 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
                        "delta_p_abstain": d["p_abstain"], "delta_p_pivotal": d["p_pivotal"],
                        "delta_targeted_share": d["targeted_share"], "shift": shift})
     states.sort(key=lambda r: (-r["shift"], r["iso2"]))
-    (rule_a, pops_a), (rule_b, pops_b) = _council(a.spec), _council(b.spec)
-    ca = blocking_coalitions(votes_a, rule_a, list(EU27), pops_a)
-    cb = blocking_coalitions(votes_b, rule_b, list(EU27), pops_b)
+    (rule_a, members_a, pops_a), (rule_b, members_b, pops_b) = _council(a.spec), _council(b.spec)
+    ca = blocking_coalitions(votes_a, rule_a, members_a, pops_a)
+    cb = blocking_coalitions(votes_b, rule_b, members_b, pops_b)
     return {
         "a": sa["experiment"],
         "b": sb["experiment"],
@@ -170,7 +171,8 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
         "pairs": {"both_adopted": n11, "only_a": n10, "only_b": n01, "neither": n00,
                   "correlation": phi},
         "states": states,
-        "coalitions": _coalition_report(ca, cb, list(EU27), R),
+        "coalitions": _coalition_report(ca, cb, list(dict.fromkeys(members_a + members_b)), R),
+        "composition_a": sa.get("composition"), "composition_b": sb.get("composition"),
     }
 
 

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..inputs import catalogue
 from ..inputs.dating import period_end
 from ..inputs.exposure import build_exposures, channel_names
-from ..inputs.stance import code_indicators, stance_scores
+from ..inputs.stance import alignment_rows, code_indicators, stance_scores
 from ..inputs.tables import load_population
 from ..treaty.rules import get_rule
 from .spec import ExperimentSpec, complete_spec, spec_as_of, spec_composition
@@ -161,5 +161,5 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
         composition=comp.name, composition_title=comp.title,
         population_table=str(spec.population), neutral_members=neutral,
-        actions_not_used=not_used,
+        actions_not_used=not_used, alignment_rows=alignment_rows(members=members, as_of=as_of),
     )

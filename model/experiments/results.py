@@ -91,6 +91,10 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
         "replications": R,
         "seed": spec.seed,
         "rounds": spec.rounds,
+        "as_of": scenario.knowledge_date,
+        "as_of_rule": scenario.as_of_rule,
+        "composition": scenario.composition,
+        "population_table": _table_name(scenario.population_table),
         "p_adopted": k / R,
         "p_adopted_ci95": [lo, hi],
         "outcomes": {w: int(c) / R for w, c in zip(words, counts)},
@@ -99,6 +103,8 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
                   "total_spend": total_spend},
         "commission_levers_used": out.levers_used,
         "unverified_inputs": _unverified_inputs(scenario),
+        "neutral_members": scenario.neutral_members,
+        "actions_not_used": scenario.actions_not_used,
         "states": state_rows,
     }
     if rule.adoption_note:
@@ -116,11 +122,20 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
     return summary, pd.DataFrame(state_rows), reps, china
 
 
+def _table_name(table: str) -> str:
+    """A shipped table's name, or a user table's file name (never a local path)."""
+    return table if table in POPULATION_TABLES else Path(table).name
+
+
 def user_tables(spec: ExperimentSpec) -> dict[str, Path]:
-    """A user-supplied population table, so the manifest records its hash too."""
-    if spec.population in POPULATION_TABLES:
-        return {}
-    return {f"population:{Path(spec.population).name}": Path(spec.population)}
+    """User-supplied population and composition tables, so the manifest records their hashes
+    too."""
+    out = {}
+    if spec.population is not None and spec.population not in POPULATION_TABLES:
+        out[f"population:{Path(spec.population).name}"] = Path(spec.population)
+    if spec.composition is not None and Path(spec.composition).is_file():
+        out[f"composition:{Path(spec.composition).name}"] = Path(spec.composition)
+    return out
 
 
 def manifest(spec: ExperimentSpec, scenario: Scenario, source_path: Path | None) -> dict:
@@ -131,6 +146,10 @@ def manifest(spec: ExperimentSpec, scenario: Scenario, source_path: Path | None)
         "source_file": source_path.name if source_path else None,
         "source_sha256": file_sha256(source_path) if source_path else None,
         "parameters": spec.model_dump(exclude_none=True),
+        "as_of": scenario.knowledge_date,
+        "as_of_rule": scenario.as_of_rule,
+        "composition": {"name": scenario.composition, "title": scenario.composition_title,
+                        "members": list(scenario.all_states)},
         "resolved": {"rule": scenario.rule.name, "coefficients": scenario.coef,
                      "intercept": scenario.intercept, "stakes": scenario.stakes_weights,
                      "budget": scenario.budget, "levers": scenario.levers},

@@ -50,23 +50,29 @@ from .design import SweepSpec, apply_point, assignment, build_design, check_poin
 from .executors import make_executor
 from .results import csv_text
 from .run import run_experiment
-from .spec import ExperimentSpec, spec_and_path
+from .spec import ExperimentSpec, spec_and_path, spec_composition
 
 __all__ = ["Sweep", "SweepResult", "plan_sweep", "run_sweep", "evaluate_point", "read_results",
-           "METRICS"]
+           "METRICS", "metrics"]
 
-#: Result columns besides the point index and the parameters, in file order.
-METRICS: tuple[tuple[str, pa.DataType], ...] = (
-    ("replications", pa.int64()),
-    ("n_adopted", pa.int64()),
-    ("p_adopted", pa.float64()),
-    ("p_adopted_lo", pa.float64()),
-    ("p_adopted_hi", pa.float64()),
-    ("p_adopted_expected_track", pa.float64()),
-    ("total_spend", pa.float64()),
-    *((f"p_for_{s}", pa.float64()) for s in EU27),
-    *((f"p_against_{s}", pa.float64()) for s in EU27),
-)
+def metrics(members=EU27) -> tuple[tuple[str, pa.DataType], ...]:
+    """Result columns besides the point index and the parameters, in file order, for a
+    Council of ``members``."""
+    return (
+        ("replications", pa.int64()),
+        ("n_adopted", pa.int64()),
+        ("p_adopted", pa.float64()),
+        ("p_adopted_lo", pa.float64()),
+        ("p_adopted_hi", pa.float64()),
+        ("p_adopted_expected_track", pa.float64()),
+        ("total_spend", pa.float64()),
+        *((f"p_for_{s}", pa.float64()) for s in members),
+        *((f"p_against_{s}", pa.float64()) for s in members),
+    )
+
+
+#: The result columns of a sweep in today's EU27.
+METRICS = metrics()
 
 
 @dataclass
@@ -98,7 +104,8 @@ class Sweep:
             fields.append(pa.field(p.name, pa.float64() if p.kind == "numeric" else pa.string()))
         if "sobol_matrix" in self.design.columns:
             fields += [pa.field("sobol_matrix", pa.int64()), pa.field("sobol_row", pa.int64())]
-        fields += [pa.field(name, typ) for name, typ in METRICS]
+        fields += [pa.field(name, typ)
+                   for name, typ in metrics(spec_composition(self.spec).members)]
         return pa.schema(fields)
 
     def manifest(self) -> dict:
@@ -169,9 +176,10 @@ def evaluate_point(spec: ExperimentSpec, point: int, stream: int | None = None) 
         "total_spend": float(s["china"]["total_spend"]),
     }
     states = {r["iso2"]: r for r in s["states"]}
-    for iso in EU27:
+    members = spec_composition(spec).members
+    for iso in members:
         row[f"p_for_{iso}"] = float(states[iso]["p_for"]) if iso in states else math.nan
-    for iso in EU27:
+    for iso in members:
         row[f"p_against_{iso}"] = float(states[iso]["p_against"]) if iso in states else math.nan
     return row
 

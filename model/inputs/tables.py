@@ -222,8 +222,10 @@ def load_costs(path: Path | str) -> pd.Series:
 
 
 def data_hashes(extra: Mapping[str, Path] | None = None) -> dict[str, str]:
-    """Hashes of every file in params/ (and any extra files) for run manifests."""
-    files = sorted(p for p in PARAMS_DIR.rglob("*") if p.is_file())
+    """Hashes of every file in params/ the tool reads (and any extra files) for run manifests;
+    params/sources/ holds what scripts/build_params.py builds params/ from and is left out."""
+    files = sorted(p for p in PARAMS_DIR.rglob("*")
+                   if p.is_file() and p.relative_to(PARAMS_DIR).parts[0] != "sources")
     out = {str(p.relative_to(PARAMS_DIR)): file_sha256(p) for p in files}
     for name, path in (extra or {}).items():
         out[name] = file_sha256(path)

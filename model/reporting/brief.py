@@ -64,9 +64,16 @@ def _run_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
         sentence += (" China spends most on " + ", ".join(
             f"{x['iso2']} ({pct(x['targeted_share'], 0)})" for x in targeted) + ".")
     doc.p(sentence)
+    if s.get("neutral_members"):
+        doc.p("No alignment or exposure data for " + ", ".join(s["neutral_members"])
+              + ": those members are modelled as neutral (an assumption, not data).")
+    if s.get("actions_not_used"):
+        doc.p("Left out as known only after " + str(s.get("as_of")) + ": " + "; ".join(
+            f"{a['instrument']} ({a['date']})" for a in s["actions_not_used"]) + ".")
     base = f"{stem}-{n}-{slug(s['experiment'])}"
-    files = [tile_map([(s["experiment"], {x["iso2"]: x["p_for"] for x in s["states"]})],
-                      r.path_out / f"{base}-map.png")]
+    members = r.manifest.get("composition", {}).get("members")
+    files = [tile_map([(s["experiment"], {x["iso2"]: x["p_for"] for x in s["states"]},
+                        members)], r.path_out / f"{base}-map.png")]
     doc.img(files[-1], f"Probability each state votes for the measure ({s['experiment']})")
     _state_table(doc, s["states"])
     files.append(pivotal_chart([(s["experiment"], s["states"])],

@@ -1,4 +1,5 @@
-"""The briefing's charts, as PNG files: an EU27 tile-grid map, adoption probabilities with
+"""The briefing's charts, as PNG files: a tile-grid map of the Council (EU27, with the United
+Kingdom or candidates where the Council has them), adoption probabilities with
 their intervals, sweep curves, pivotal and targeted states.
 
 Charts use matplotlib's Agg backend (no display, no network), a perceptually uniform colour
@@ -19,7 +20,7 @@ from ..io import atomic_write_bytes
 from ..stats import wilson_interval
 from .labels import pct
 
-__all__ = ["TILE_GRID", "tile_map", "adoption_chart", "sweep_chart", "pivotal_chart"]
+__all__ = ["TILE_GRID", "EXTRA_TILES", "tile_map", "adoption_chart", "sweep_chart", "pivotal_chart"]
 
 #: Hand-placed EU27 tile grid (column, row from the top), after the usual EU tile maps.
 TILE_GRID: dict[str, tuple[int, int]] = {
@@ -30,6 +31,11 @@ TILE_GRID: dict[str, tuple[int, int]] = {
     "FR": (1, 4), "AT": (3, 4), "HU": (4, 4), "RO": (5, 4),
     "PT": (0, 5), "ES": (1, 5), "IT": (2, 5), "SI": (3, 5), "HR": (4, 5), "BG": (5, 5),
     "MT": (2, 6), "GR": (5, 6), "CY": (6, 6),
+}
+#: Tiles of the United Kingdom and the candidate countries, drawn when a Council has them.
+EXTRA_TILES: dict[str, tuple[int, int]] = {
+    "GB": (1, 1), "UA": (6, 3), "MD": (6, 4), "GE": (7, 5), "TR": (7, 6),
+    "BA": (3, 6), "RS": (4, 6), "ME": (3, 7), "XK": (4, 7), "MK": (5, 7), "AL": (4, 8),
 }
 CMAP = "viridis"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -59,12 +65,18 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _draw_tiles(ax, values: dict[str, float], title: str) -> object:
+def _draw_tiles(ax, values: dict[str, float], title: str, members=None) -> object:
     from matplotlib import colormaps
     from matplotlib.patches import Rectangle
 
     cmap = colormaps[CMAP]
-    for iso, (x, y) in TILE_GRID.items():
+    everywhere = {**TILE_GRID, **EXTRA_TILES}
+    if members is not None:
+        grid = {s: everywhere[s] for s in members if s in everywhere}
+    else:
+        grid = dict(TILE_GRID)
+        grid.update({s: xy for s, xy in EXTRA_TILES.items() if s in values})
+    for iso, (x, y) in grid.items():
         v = values.get(iso)
         if v is None or (isinstance(v, float) and math.isnan(v)):
             ax.add_patch(Rectangle((x, -y), 0.94, -0.94, facecolor="white", edgecolor="0.4",
@@ -78,8 +90,8 @@ def _draw_tiles(ax, values: dict[str, float], title: str) -> object:
                 fontweight="bold", color=ink)
         ax.text(x + 0.47, -y - 0.66, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8,
                 color=ink)
-    ax.set_xlim(-0.1, 7.1)
-    ax.set_ylim(-7.1, 0.1)
+    ax.set_xlim(-0.1, max(x for x, _ in grid.values()) + 1.1)
+    ax.set_ylim(-max(y for _, y in grid.values()) - 1.1, 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title, fontsize=10)
@@ -89,15 +101,15 @@ def _draw_tiles(ax, values: dict[str, float], title: str) -> object:
     return ScalarMappable(norm=Normalize(0, 1), cmap=cmap)
 
 
-def tile_map(panels: list[tuple[str, dict[str, float]]], path: Path,
-             label: str = "P(vote for)") -> Path:
-    """EU27 tile-grid map(s): one panel per (title, {iso2: probability}); tiles carry the code
-    and the percentage, absent states are hatched."""
+def tile_map(panels: list[tuple], path: Path, label: str = "P(vote for)") -> Path:
+    """Tile-grid map(s): one panel per (title, {iso2: probability}[, members]); tiles carry
+    the code and the percentage, members without a value (absent) are hatched. Without
+    ``members`` the tiles are the EU27 and any other state with a value."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 0.6, 4.8), squeeze=False)
     mappable = None
-    for ax, (title, values) in zip(axes[0], panels):
-        mappable = _draw_tiles(ax, values, title)
+    for ax, (title, values, *members) in zip(axes[0], panels):
+        mappable = _draw_tiles(ax, values, title, members[0] if members else None)
     cbar = fig.colorbar(mappable, ax=list(axes[0]), fraction=0.035, pad=0.02)
     cbar.set_label(label)
     cbar.set_ticks([0, 0.25, 0.5, 0.75, 1.0], labels=["0%", "25%", "50%", "75%", "100%"])

@@ -46,6 +46,11 @@ def _run_line(title: str, m: dict) -> str:
         bits.append(f"{sw['design']} design over {over}, design seed {sw['seed']}"
                     + (", common random numbers across points"
                        if sw.get("common_random_numbers") else ""))
+    if m.get("as_of"):
+        bits.append(f"inputs known by {m['as_of']} ({m.get('as_of_rule', '')})")
+    comp = m.get("composition")
+    if isinstance(comp, dict) and comp.get("name"):
+        bits.append(f"Council: {comp.get('title') or comp['name']}")
     src = m.get("source_file")
     if src:
         bits.append(f"file {src} (sha256 {str(m.get('source_sha256'))[:12]})")

@@ -38,8 +38,8 @@ from ..stats import LOG_FLOOR
 from ..treaty.positions import ABSTAIN, AGAINST, FOR
 from ..treaty.rules import Rule
 
-__all__ = ["Record", "count_distribution", "share_probability", "band_bounds", "outcome_probability",
-           "case_log_likelihood", "AGGREGATES", "WORD_CODE"]
+__all__ = ["Record", "count_distribution", "share_probability", "band_bounds",
+           "outcome_probability", "case_log_likelihood", "AGGREGATES", "WORD_CODE"]
 
 #: Position words of a record and the columns (Position codes) of a probability array.
 WORD_CODE = {"for": int(FOR), "abstain": int(ABSTAIN), "against": int(AGAINST)}

@@ -208,8 +208,8 @@ def test_user_population_table_next_to_the_experiment_file(tmp_path):
     assert Path(result.spec.population) == (tmp_path / "pop.csv").resolve()
     assert "population:pop.csv" in result.manifest["data_sha256"]
     (tmp_path / "pop.csv").write_text("iso2,population\nDE,1\n")   # edited: re-read
-    with pytest.raises(InputError, match="needs every member of the Council .*no population "
-                                         "for AT, BE"):
+    with pytest.raises(InputError, match=r"needs every member of the Council .*no population "
+                                         r"for AT, BE"):
         run_experiment(exp)
 
 

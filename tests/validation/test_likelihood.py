@@ -61,7 +61,7 @@ def records(draw, max_n=6):
 @settings(max_examples=80, deadline=None)
 @given(records())
 def test_totals_likelihood_equals_brute_force(case):
-    pops, p, truth, named, totals = case
+    pops, p, _, named, totals = case
     n = len(pops)
     states = tuple(f"S{i}" for i in range(n))
     rec = Record(states, pops, named=named, totals=totals)
@@ -113,7 +113,8 @@ def test_outcome_likelihood_equals_brute_force(case, rule_name, data):
     for i, c in named.items():
         ok &= profiles[:, i] == c
     index = rule.evaluate(profiles, pops)
-    hit = rule.adopted(index) if word == "adopted_in_the_end" else index == rule.outcomes.index(word)
+    hit = (rule.adopted(index) if word == "adopted_in_the_end"
+           else index == rule.outcomes.index(word))
     _check(got, p, named, float(w[ok & hit].sum()))
 
 
