@@ -77,6 +77,24 @@ def action(table: str, date: str, actor: str, instrument: str, targets, vote: st
     return out
 
 
+CONTEXT = "params/sources/research/actions/context.csv"
+#: Size of a sourced stance change: half the range of one indicator (a modelling assumption).
+SHIFT = 0.5
+
+
+def context(iso: str, date: str, sign: int) -> dict:
+    """A sourced change in a government's stance (params/sources/research/actions/context.csv)
+    in the direction the source gives; its size is :data:`SHIFT`, an assumption."""
+    match = [r for r in rows(CONTEXT) if r["iso2"] == iso and r["date"] == date]
+    if len(match) != 1:
+        raise SystemExit(f"{CONTEXT}: no row {iso} {date}")
+    r = match[0]
+    return {"iso2": iso, "stance": sign * SHIFT, "date": date,
+            "source": f"{CONTEXT}: {r['change']} ({r['source']}), confidence {r['confidence']}",
+            "note": f"direction from the source; the size ({SHIFT} stance units, half the range "
+                    "of one indicator) is a modelling assumption"}
+
+
 def positions(table: str, case_id: str, skip=()) -> tuple[dict[str, str], list[str]]:
     """Named positions of a case from a positions table: usable confidence, no conflict, not
     derived; returns the positions and a note on what was left out."""
@@ -345,9 +363,11 @@ def cases() -> list[dict]:
     ]:
         source = (sources_of(MORE, case_id) if case_id else sources_of(
             DECISIONS, "AD_METHODOLOGY_2017_12_ADOPTION"))
+        shifts = ([context("DE", "2017-02-15", +1), context("DE", "2018-07-27", +1)]
+                  if file.startswith("fdi_screening") else [])
         out.append(dict(
             file=file, description=title, measure=measure, rule="qmv", date=date,
-            seed=int(date.replace("-", "")),
+            seed=int(date.replace("-", "")), context=shifts,
             actions=[action(t, d, a, i, tg, date) for t, d, a, i, tg in picks],
             observed=dict(outcome="adopted", source=source,
                           note="Outcome only: per-state votes were not found (the positions "
@@ -397,7 +417,7 @@ def cases() -> list[dict]:
         picks = [a for a in hk_actions if period_end(a[1]) < date]
         out.append(dict(
             file=file, description=title, measure="cfsp_statement", rule="unanimity", date=date,
-            seed=int(date.replace("-", "")),
+            seed=int(date.replace("-", "")), context=[context("LT", "2020-11-09", +1)],
             actions=[action(t, d, a, i, tg, date) for t, d, a, i, tg in picks],
             observed=dict(positions=named, totals={"against": 1}, outcome="not_adopted",
                           source=sources_of(DECISIONS, case_id),
@@ -411,6 +431,7 @@ def cases() -> list[dict]:
         file="xinjiang_sanctions_2021_03_22", description="Human-rights sanctions on four "
         "Chinese officials and one entity over Xinjiang, 22 Mar 2021",
         measure="human_rights_sanctions", rule="unanimity", date=vote, seed=20210322,
+        context=[context("LT", "2020-11-09", +1)],
         actions=[action(t, d, a, i, tg, vote) for t, d, a, i, tg in hk_actions
                  if period_end(d) < vote],
         observed=dict(positions=named, outcome="adopted",
@@ -430,6 +451,8 @@ def case_toml(case: dict) -> str:
     if case.get("absent"):
         body["absent"] = case["absent"]
     body["china"] = {"strategy": "none", "budget": 0.0, "actions": case["actions"]}
+    if case.get("context"):
+        body["context"] = case["context"]
     obs = {k: v for k, v in case["observed"].items() if v not in ({}, None, "")}
     obs["date"] = datetime.date.fromisoformat(case["date"])
     if case.get("absent"):

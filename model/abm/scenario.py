@@ -73,6 +73,8 @@ class Scenario:
     actions_not_used: list[dict] = field(default_factory=list)
     #: Every alignment row of the members with its fate at as_of (model.inputs.stance).
     alignment_rows: Any = None
+    #: Sourced stance changes of the experiment file, used (dated by as_of) or not.
+    context: dict = field(default_factory=lambda: {"used": [], "not_used": []})
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

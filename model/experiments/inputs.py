@@ -54,6 +54,13 @@ def inputs_table(source) -> dict:
                      "status": "known after as_of" if i in skipped else
                      ("used (undated: assumed known)" if not a.date else "used"),
                      "source": a.source})
+    used_ctx = {(c["iso2"], c["date"]) for c in scenario.context["used"]}
+    for i, c in enumerate(spec.context):
+        ok = (c.iso2, c.date) in used_ctx
+        rows.append({"file": file, "iso2": c.iso2, "indicator": f"context[{i}] stance",
+                     "value": c.stance, "date": c.date, "confidence": "assumption (size)",
+                     "used": ok, "status": "used" if ok else "known after as_of",
+                     "source": c.source})
     pop = load_population(spec.population)
     shipped = spec.population in POPULATION_TABLES
     pop_path = PARAMS_DIR / POPULATION_TABLES[spec.population] if shipped else Path(

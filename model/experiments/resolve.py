@@ -117,7 +117,14 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     coded = code_indicators(members=members, as_of=as_of)
     stance = stance_scores({k: coef[k] for k in ("w_bri", "w_ceec", "w_opinion",
                                                  "w_china_index")}, coded)
-    no_stance = set(coded.index[coded.isna().all(axis=1)])
+    context_used, context_not_used = [], []
+    for ctx in spec.context:
+        if as_of is None or ctx.date <= as_of:
+            stance.loc[ctx.iso2] += ctx.stance
+            context_used.append(ctx.model_dump())
+        else:
+            context_not_used.append(ctx.model_dump())
+    no_stance = set(coded.index[coded.isna().all(axis=1)]) - {c["iso2"] for c in context_used}
     neutral = [s for s in table.neutral_members() if s in no_stance]
     # calibrated intercept and stakes (params/behaviour.toml [measures]) replace the priors
     calibrated = catalogue.calibrated_measures().get(spec.measure, catalogue.MeasureCalibration())
@@ -162,4 +169,5 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         composition=comp.name, composition_title=comp.title,
         population_table=str(spec.population), neutral_members=neutral,
         actions_not_used=not_used, alignment_rows=alignment_rows(members=members, as_of=as_of),
+        context={"used": context_used, "not_used": context_not_used},
     )

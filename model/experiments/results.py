@@ -105,6 +105,7 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
         "unverified_inputs": _unverified_inputs(scenario),
         "neutral_members": scenario.neutral_members,
         "actions_not_used": scenario.actions_not_used,
+        **({"context": scenario.context} if any(scenario.context.values()) else {}),
         "states": state_rows,
     }
     if rule.adoption_note:

@@ -20,7 +20,8 @@ is the day whose knowledge a run uses - only inputs known by then count (a case 
 its vote date, an experiment to the latest data); ``composition`` names the Council
 (``"eu28"``, a date, or a table of members and populations; default: the Council on the
 ``as_of`` or vote date, today's EU27 without either). ``population`` defaults to the
-composition's table.
+composition's table. ``[[context]]`` entries are sourced stance changes of single governments
+(:class:`ContextSpec`), applied from their date on.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ from ..inputs.exposure import channel_names
 from ..inputs.tables import POPULATION_TABLES, normalise_iso2, read_toml
 from ..treaty.rules import RULE_NAMES, get_rule
 
-__all__ = ["ActionSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec", "ExperimentSpec",
-           "load_spec", "spec_and_path", "apply_overrides", "check_overrides", "spec_table",
-           "complete_spec", "spec_composition", "spec_as_of", "NAME_PATTERN", "OUTCOME_EXTRA"]
+__all__ = ["ActionSpec", "ContextSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec",
+           "ExperimentSpec", "load_spec", "spec_and_path", "apply_overrides", "check_overrides",
+           "spec_table", "complete_spec", "spec_composition", "spec_as_of", "NAME_PATTERN",
+           "OUTCOME_EXTRA"]
 
 #: What an experiment name may look like: it names a folder under results/.
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}"
@@ -76,6 +78,29 @@ class ActionSpec(Strict):
         if v == "exposed":
             return v
         return [normalise_iso2(c, field="targets") for c in v]
+
+
+class ContextSpec(Strict):
+    """A sourced change in a government's stance that the alignment indicators do not hold
+    (a new coalition's programme, a reversal between two votes): ``stance`` is added to the
+    state's stance score from ``date`` on. The direction comes from the source; the size is a
+    modelling assumption (say so in ``note``)."""
+
+    iso2: str
+    stance: float
+    date: str
+    source: str = Field(min_length=1)
+    note: str = ""
+
+    @field_validator("iso2")
+    @classmethod
+    def _code(cls, v):
+        return normalise_iso2(v, field="iso2")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return _iso_date(v)
 
 
 class ChinaSpec(Strict):
@@ -216,6 +241,7 @@ class ExperimentSpec(Strict):
     absent: list[str] = []
     china: ChinaSpec = ChinaSpec()
     commission: CommissionSpec = CommissionSpec()
+    context: list[ContextSpec] = []
     overrides: dict[str, float] = {}
     sweep: dict[str, Any] | None = None
     observed: ObservedSpec | None = None
@@ -325,6 +351,8 @@ def complete_spec(spec: ExperimentSpec, where: object = None) -> ExperimentSpec:
         if action.targets != "exposed":
             for code in action.targets:
                 _member(code, comp, where, f"china.actions[{i}].targets")
+    for i, ctx in enumerate(spec.context):
+        _member(ctx.iso2, comp, where, f"context[{i}].iso2")
     if spec.observed is not None:
         _check_observed(spec, comp, where)
     if spec.population is None:

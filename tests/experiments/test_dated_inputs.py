@@ -150,3 +150,26 @@ def test_no_tracked_file_points_outside_the_repository():
         if NEEDLE in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_a_sourced_stance_change_counts_from_its_date_only():
+    base = load_case(EV_CASE)
+    shift = {"iso2": "ES", "stance": 0.5, "date": "2024-09-09", "source": "a test source"}
+    later = dict(shift, date="2024-12-01")
+    from model.experiments.spec import ContextSpec
+
+    with_shift = base.model_copy(update={"context": [ContextSpec(**shift)]})
+    too_late = base.model_copy(update={"context": [ContextSpec(**later)]})
+    i = resolve(base).all_states.index("ES")
+    assert resolve(with_shift).stance[i] == pytest.approx(resolve(base).stance[i] + 0.5)
+    assert resolve(too_late).stance[i] == resolve(base).stance[i]
+    assert resolve(too_late).context["not_used"][0]["date"] == "2024-12-01"
+
+
+def test_a_context_entry_for_a_non_member_names_the_field(tmp_path):
+    text = EV_CASE.read_text(encoding="utf-8") + (
+        '\n[[context]]\niso2 = "GB"\nstance = 0.5\ndate = 2024-01-01\nsource = "x"\n')
+    path = tmp_path / "case.toml"
+    path.write_text(text)
+    out = run_cli("backtest", path)
+    assert out.code == 2 and "context[0].iso2" in out.stderr and "GB" in out.stderr
