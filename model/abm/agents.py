@@ -63,25 +63,31 @@ class MemberState(mesa.Agent):
         """Update this round's vote probabilities (all replications and the expected track)."""
         m = self.model
         c = m.coef
+        r = m.coef_r
         backlash = m.backlash_for(self.index)
-        y = utility(m.intercept, self.stance, self.stakes, self.pressure(), m.peers[self.index],
-                    backlash, self.shock, c)
+        y = utility(m.intercept_r, self.stance, m.stakes_r[self.index], self.pressure(),
+                    self.visible_stick, m.peers[self.index], backlash, self.shock, r, m.forces)
         y_exp = utility(m.intercept, self.stance, self.stakes, self.pressure(expected=True),
-                        m.peers_expected[self.index], backlash, 0.0, c)
-        m.next_probabilities[self.index] = vote_probabilities(y, c["cut_low"], c["cut_high"])
+                        self.visible_stick, m.peers_expected[self.index], backlash, 0.0, c,
+                        m.forces)
+        m.next_probabilities[self.index] = vote_probabilities(y, r["cut_low"], r["cut_high"])
         m.next_expected[self.index] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[self.index] = y_exp
 
-    def receive(self, size: float, kind: str, believed: np.ndarray, credibility: float) -> None:
+    def receive(self, size, kind: str, believed: np.ndarray, credibility: float,
+                central: float | None = None) -> None:
         """Take a landed instrument use: a stick (believed in some replications, visible to
-        all) or a carrot (delivered in some replications)."""
+        all) or a carrot (delivered in some replications). ``size`` may vary by replication
+        (a drawn effect); ``central`` is its size at the stated effect, which the expected
+        track and the others' view of coercion use."""
+        central = size if central is None else central
         if kind == "stick":
             self.stick += size * believed
-            self.stick_expected += size * credibility
-            self.visible_stick += size
+            self.stick_expected += central * credibility
+            self.visible_stick += central
         else:
             self.carrot += size * believed
-            self.carrot_expected += size * credibility
+            self.carrot_expected += central * credibility
 
     # --- what a round's records report (rounds.csv) --------------------------------------------
     def _mean(self, position) -> float:
@@ -149,7 +155,8 @@ class China(mesa.Agent):
             rule=m.rule,
             utility=m.expected_utility[part].copy(),
             cut_low=m.coef["cut_low"], cut_high=m.coef["cut_high"],
-            beta_pressure=m.coef["beta_pressure"],
+            beta_pressure=m.coef["beta_pressure"] * m.forces.get("pressure", 1.0),
+            beta_grievance=m.coef.get("beta_grievance", 0.0) * m.forces.get("grievance", 0.0),
             exposure=m.exposure[part], channels=m.channels,
             instruments=[m.instruments[n] for n in m.budget_instruments],
             credibility={n: m.credibility(n) for n in m.instruments},
@@ -178,12 +185,13 @@ class China(mesa.Agent):
         ins = m.instruments[alloc.instrument]
         target = m.agent_of[alloc.target]
         ch = m.channels.index(ins.channel)
-        size = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity
-        if size == 0:
+        central = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity
+        if central == 0:
             return
+        size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity
         cred = m.credibility(ins.name)
         believed = m.streams.uniform("credibility") < cred
-        target.receive(size, ins.kind, believed, cred)
+        target.receive(size, ins.kind, believed, cred, central)
 
 
 class Commission(mesa.Agent):

@@ -23,16 +23,24 @@ __all__ = ["COLUMNS", "utility", "vote_probabilities", "sample_votes"]
 COLUMNS = tuple(f"p_{p.word}" for p in CHOICES)
 
 
-def utility(intercept, stance, stakes, pressure, peers, backlash, shock, coef: dict) -> np.ndarray:
+def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock, coef: dict,
+            forces: dict | None = None) -> np.ndarray:
     """Latent support for the measure (broadcasts over states and replications).
 
-    ``pressure`` is China's sticks plus carrots (both lower support), ``peers`` the
-    population-weighted net support of the other states in [-1, 1], ``backlash`` the visible
-    coercion of other members (hardens support), ``shock`` a per-replication preference draw.
+    ``pressure`` is China's sticks plus carrots aimed at the state (fear and inducement lower
+    support), ``sticks`` the visible coercion of the state itself (grievance: raises support for
+    a measure that answers coercion), ``peers`` the population-weighted net support of the
+    other states in [-1, 1], ``backlash`` the visible coercion of other members (hardens
+    support), ``shock`` a per-replication preference draw. ``forces`` are the measure's
+    multipliers of the pressure, grievance and backlash coefficients (default 1, 0, 1).
+    Coefficients may be arrays over replications (parameter draws).
     """
+    f = forces or {}
     return (intercept + coef["beta_stance"] * stance + coef["beta_stakes"] * stakes
-            - coef["beta_pressure"] * pressure + coef["beta_peer"] * peers
-            + coef["beta_backlash"] * backlash + shock)
+            - coef["beta_pressure"] * f.get("pressure", 1.0) * pressure
+            + coef["beta_peer"] * peers
+            + coef["beta_backlash"] * f.get("backlash", 1.0) * backlash
+            + coef.get("beta_grievance", 0.0) * f.get("grievance", 0.0) * sticks + shock)
 
 
 def vote_probabilities(y, cut_low: float, cut_high: float) -> np.ndarray:
@@ -40,7 +48,7 @@ def vote_probabilities(y, cut_low: float, cut_high: float) -> np.ndarray:
 
     Requires ``cut_low < cut_high``; every row sums to one.
     """
-    if not cut_low < cut_high:
+    if not np.all(np.asarray(cut_low) < np.asarray(cut_high)):
         raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
     y = np.asarray(y, dtype=float)
     p_against = expit(cut_low - y)

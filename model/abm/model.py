@@ -22,6 +22,7 @@ from .behaviour import COLUMNS, sample_votes
 from .scenario import Scenario
 from .strategies import Allocation
 from .streams import BLOCK, Streams, block_sizes
+from .uncertainty import block_normals
 
 __all__ = ["BLOCK", "CouncilModel", "RunOutput", "ROUND_COLUMNS"]
 
@@ -48,15 +49,18 @@ class RunOutput:
     china_log: list[dict]
     levers_used: dict[str, float]
     spend: np.ndarray             # (n,) China's spend on each state
+    block_sizes: list[int] | None = None   # replications per block, in order
+    theta: np.ndarray | None = None        # (blocks, k) parameter draws in fitted scales
 
 
 class CouncilModel(mesa.Model):
     """Member states under Chinese pressure before a vote; R replications in lockstep."""
 
     def __init__(self, scenario: Scenario, replications: int, seed: int, *, point: int = 0,
-                 first_block: int = 0, block_size: int = BLOCK) -> None:
+                 first_block: int = 0, block_size: int = BLOCK, collect: bool = True) -> None:
         super().__init__(seed=seed)
         self.scenario = scenario
+        self.collect = collect          # per-round records (rounds.csv); calibration skips them
         self.replications = R = int(replications)
         self.streams = Streams(seed, point, first_block, block_sizes(R, block_size))
         self.round = 0
@@ -78,9 +82,12 @@ class CouncilModel(mesa.Model):
         self.stake_scale_all = 1.0
         self.compensation = 0.0
         self.stick_credibility = 1.0
+        self.forces = scenario.forces
+        self._draw_parameters(seed, first_block)
         self.stakes = scenario.stakes(self.exposure)
+        self.stakes_r = self._stakes_r()
         n = len(self.all_states)
-        shock = self.streams.normal("shock", (n,)) * self.coef["shock_sd"]       # (R, n)
+        shock = self.streams.normal("shock", (n,)) * self._as_column(self.coef_r["shock_sd"])
         for i, iso in enumerate(self.all_states):
             MemberState(self, i, iso, int(self.populations[i]), float(scenario.stance[i]),
                         shock[:, i], bool(self.participating[i]))
@@ -108,6 +115,55 @@ class CouncilModel(mesa.Model):
             "participating": "participating", **STATE_REPORTERS}})
         self._deliberate()                      # opening positions, before any pressure
 
+    # --- parameter draws (model.abm.uncertainty) -----------------------------------------
+    def _draw_parameters(self, seed: int, first_block: int) -> None:
+        """Per-replication values of the drawn parameters (one draw per block); central values
+        (``coef``, ``intercept``, the instruments' effects) stay what the expected track, China
+        and the Commission plan on."""
+        unc = self.scenario.uncertainty
+        self.draws: dict[str, np.ndarray] = {}
+        self.theta_blocks = None
+        if unc is not None and unc.params:
+            sizes = self.streams.sizes
+            z = block_normals(seed, first_block, len(sizes), unc.names)
+            theta = unc.mean[None, :] + z @ unc.chol.T
+            self.theta_blocks = theta
+            natural = unc.natural(theta)
+            for j, name in enumerate(unc.names):
+                self.draws[name] = np.repeat(natural[:, j], sizes)
+        self.coef_r = dict(self.coef)
+        for name, values in self.draws.items():
+            if name in self.coef_r:
+                self.coef_r[name] = values
+        if "cut_gap" in self.draws:
+            mid = (self.coef["cut_low"] + self.coef["cut_high"]) / 2
+            self.coef_r["cut_low"] = mid - self.draws["cut_gap"] / 2
+            self.coef_r["cut_high"] = mid + self.draws["cut_gap"] / 2
+        self.intercept_r = self.draws.get(f"intercept.{self.measure.name}", self.intercept)
+
+    def _as_column(self, value):
+        return value[:, None] if isinstance(value, np.ndarray) else value
+
+    def _stakes_r(self):
+        """Stakes per state and replication (n, R) when weights are drawn, else per state."""
+        m = self.measure.name
+        drawn = {ch: self.draws[f"stakes.{m}.{ch}"] for ch in self.scenario.stakes_weights
+                 if f"stakes.{m}.{ch}" in self.draws}
+        if not drawn:
+            return self.stakes
+        out = np.zeros((len(self.all_states), self.replications))
+        for ch, w in self.scenario.stakes_weights.items():
+            w = drawn.get(ch, w)
+            scale = self.stake_scale_all * (self.stake_scale_negative
+                                            if np.all(np.asarray(w) < 0) else 1.0)
+            out += (np.asarray(w) * scale)[None, :] * self.exposure[:, self.channels.index(ch),
+                                                                    None]
+        return out
+
+    def effect(self, instrument: str):
+        """An instrument's effect per replication (drawn) or its stated value."""
+        return self.draws.get(f"effect.{instrument}", self.instruments[instrument].effect.value)
+
     # --- quantities the agents read ------------------------------------------------------
     def credibility(self, instrument: str) -> float:
         ins = self.instruments[instrument]
@@ -121,6 +177,7 @@ class CouncilModel(mesa.Model):
         """Recompute the measure's stakes after a lever changed exposure or stake scales."""
         self.stakes = self.scenario.stakes(self.exposure, self.stake_scale_negative,
                                            self.stake_scale_all)
+        self.stakes_r = self._stakes_r()
 
     def backlash_for(self, index: int) -> float:
         part = self.participating
@@ -161,7 +218,8 @@ class CouncilModel(mesa.Model):
         self.agents_by_type[China].do("step")
         self.agents_by_type[Commission].do("step")
         self._deliberate()
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
         self.round += 1
 
     def rounds_table(self) -> pd.DataFrame:
@@ -201,4 +259,5 @@ class CouncilModel(mesa.Model):
             rounds=self.rounds_table(), china_log=self.china.log,
             levers_used=dict(self.commission.active),
             spend=np.array([a.spend_received for a in self.member_states]),
+            block_sizes=list(self.streams.sizes), theta=self.theta_blocks,
         )

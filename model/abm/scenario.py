@@ -73,6 +73,13 @@ class Scenario:
     actions_not_used: list[dict] = field(default_factory=list)
     #: Every alignment row of the members with its fate at as_of (model.inputs.stance).
     alignment_rows: Any = None
+    #: The measure's multipliers of the pressure, grievance and backlash coefficients.
+    forces: dict[str, float] = field(default_factory=lambda: {"pressure": 1.0, "grievance": 0.0,
+                                                              "backlash": 1.0})
+    #: The parameters drawn per block of replications (None: every parameter fixed).
+    uncertainty: Any = None
+    #: Parameters the run keeps fixed and why (an override; --fixed-parameters).
+    fixed: dict[str, str] = field(default_factory=dict)
     #: Sourced stance changes of the experiment file, used (dated by as_of) or not.
     context: dict = field(default_factory=lambda: {"used": [], "not_used": []})
     extra: dict[str, Any] = field(default_factory=dict)

@@ -46,13 +46,14 @@ class PlanContext:
     utility: np.ndarray            # expected latent support per state
     cut_low: float
     cut_high: float
-    beta_pressure: float
+    beta_pressure: float           # how much sticks and carrots lower support (with the force)
     exposure: np.ndarray           # states x channels (indexed exposure)
     channels: list[str]
     instruments: list              # catalogue.Instrument objects China may use
     credibility: dict[str, float]  # effective credibility per instrument
     budget: float
     max_share_per_target: float
+    beta_grievance: float = 0.0    # how much a stick raises its target's support (grievance)
 
     def helpfulness(self, y: np.ndarray) -> np.ndarray:
         """Probability that each state votes the way China wants, at utilities ``y``."""
@@ -60,10 +61,15 @@ class PlanContext:
         return self.rule.helps_stop(p[..., 0], p[..., 1], p[..., 2])
 
     def shift(self, instrument) -> np.ndarray:
-        """Expected utility drop of one use of ``instrument`` on each state."""
+        """Expected utility drop of one use of ``instrument`` on each state: fear (or the
+        carrot's pull) at its credibility, less the grievance a stick stirs in its target
+        (negative where grievance wins: a stick then helps the measure)."""
         ch = self.channels.index(instrument.channel)
-        return (self.beta_pressure * instrument.effect.value * self.exposure[:, ch]
-                * self.credibility[instrument.name])
+        size = instrument.effect.value * self.exposure[:, ch]
+        drop = self.beta_pressure * size * self.credibility[instrument.name]
+        if instrument.kind == "stick":
+            drop = drop - self.beta_grievance * size
+        return drop
 
 
 class Strategy:

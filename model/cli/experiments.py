@@ -22,8 +22,20 @@ def print_summary(summary: dict) -> None:
     console.print(f"[bold]{summary['experiment']}[/bold]: {summary['measure']} "
                   f"({summary['rule']}), {summary['replications']:,} replications, "
                   f"seed {summary['seed']}")
-    console.print(f"P(adopted) = {summary['p_adopted']:.3f} (95% CI {lo:.3f}-{hi:.3f}); outcomes: "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in summary["outcomes"].items()))
+    interval = summary.get("p_adopted_interval", {})
+    tlo, thi = interval.get("total", (lo, hi))
+    if summary.get("parameters", {}).get("drawn"):
+        console.print(f"P(adopted) = {summary['p_adopted']:.3f}; 95% interval {tlo:.3f}-{thi:.3f} "
+                      f"with parameter uncertainty ({lo:.3f}-{hi:.3f} from Monte Carlo noise "
+                      "alone)")
+    else:
+        console.print(f"P(adopted) = {summary['p_adopted']:.3f} (95% CI {lo:.3f}-{hi:.3f}, Monte "
+                      "Carlo noise; parameters fixed)")
+    console.print("outcomes: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["outcomes"].items()))
+    drivers = [u for u in summary.get("uncertainty", []) if u["share"] >= 0.05]
+    if drivers:
+        console.print("uncertainty driven by: " + ", ".join(
+            f"{u['parameter']} {100 * u['share']:.0f}%" for u in drivers[:5]))
     out = table(None, ("state", "P(for)", "P(abstain)", "P(against)", "P(pivotal)",
                        "China's spend"))
     for row in sorted(summary["states"], key=lambda r: -r["p_for"]):
@@ -31,6 +43,19 @@ def print_summary(summary: dict) -> None:
                     f"{row['p_against']:.2f}", f"{row['p_pivotal']:.3f}",
                     f"{100 * row['targeted_share']:.0f}%")
     console.print(out)
+    if summary.get("stages"):
+        st = table("The chain of decisions (a stage counts only where the one before allowed it)",
+                   ("stage", "measure", "rule", "P(reached)", "P(adopted)", "95% interval"),
+                   left=("stage", "measure", "rule"))
+        for x in summary["stages"]:
+            a, b = x["p_adopted_interval"]["total"]
+            st.add_row(x["name"], x["measure"], x["rule"], f"{x['p_reached']:.3f}",
+                       f"{x['p_adopted']:.3f}", f"{a:.3f}-{b:.3f}")
+        console.print(st)
+        chain = summary["chain"]
+        a, b = chain["p_adopted_interval"]["total"]
+        console.print(f"end of the chain: adopted in {chain['p_adopted']:.3f} of replications "
+                      f"(95% interval {a:.3f}-{b:.3f})")
     if summary.get("as_of"):
         console.print(f"inputs known by {summary['as_of']} ({summary.get('as_of_rule', '')}); "
                       f"Council: {summary.get('composition', 'eu27')}")
@@ -52,8 +77,10 @@ def _print_comparison(c: dict) -> None:
     console.print(f"[bold]{c['b']}[/bold] vs [bold]{c['a']}[/bold]: {c['replications']:,} paired "
                   f"replications, seed {c['seed']}")
     console.print(f"P(adopted): {c['a']} {c['p_adopted_a']:.3f}, {c['b']} {c['p_adopted_b']:.3f}")
-    console.print(f"difference (b - a) = {c['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}, "
-                  f"paired; unpaired would be {ulo:+.3f} to {uhi:+.3f})")
+    total = c.get("difference_interval", {}).get("total", [lo, hi])
+    console.print(f"difference (b - a) = {c['difference']:+.3f}; 95% interval {total[0]:+.3f} to "
+                  f"{total[1]:+.3f} with parameter uncertainty (Monte Carlo alone: {lo:+.3f} to "
+                  f"{hi:+.3f} paired, {ulo:+.3f} to {uhi:+.3f} unpaired)")
     out = table("States whose positions shift most",
                 ("state", "P(for) a", "P(for) b", "Δ P(for)", "Δ P(abstain)", "Δ P(against)"))
     for r in c["states"][:10]:
@@ -132,6 +159,9 @@ def run_cmd(
                                                        "replications."),
     seed: int | None = typer.Option(None, help="Override the seed."),
     out: Path | None = typer.Option(None, help="Output directory (default results/NAME)."),
+    fixed_parameters: bool = typer.Option(
+        False, "--fixed-parameters", help="Keep every coefficient at its estimate: Monte Carlo "
+                                          "noise only, no parameter draws."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json instead of "
                                                        "tables."),
 ) -> None:
@@ -154,7 +184,8 @@ def run_cmd(
         try:
             with progress_bar() as bar:
                 result = run_experiment(experiment, replications=replications, seed=seed,
-                                        resume_dir=partial, progress=bar)
+                                        resume_dir=partial, fixed_parameters=fixed_parameters,
+                                        progress=bar)
         except KeyboardInterrupt:
             saved = len(list(partial.glob("chunk_*.npz")))
             raise Interrupted(f"interrupted: {saved} finished chunk(s) of replications are "
@@ -259,6 +290,9 @@ def compare_cmd(
     seed: int | None = typer.Option(None, help="Common seed (default: A's)."),
     out: Path | None = typer.Option(None, help="Output directory (default "
                                                "results/A_vs_B)."),
+    fixed_parameters: bool = typer.Option(
+        False, "--fixed-parameters", help="Keep every coefficient at its estimate: Monte Carlo "
+                                          "noise only, no parameter draws."),
     as_json: bool = typer.Option(False, "--json", help="Print compare.json instead of "
                                                        "tables."),
 ) -> None:
@@ -280,7 +314,7 @@ def compare_cmd(
         try:
             with progress_bar("rounds") as bar:
                 result = compare(a, b, replications=replications, seed=seed,
-                                 out=out_dir, progress=bar)
+                                 out=out_dir, fixed_parameters=fixed_parameters, progress=bar)
         except KeyboardInterrupt:
             raise Interrupted("interrupted: nothing was written; rerun the same command "
                               "to compare") from None
@@ -309,6 +343,9 @@ def sweep_cmd(
                                                   "(default: CPU count)."),
     replications: int | None = typer.Option(None, help="Replications per design point."),
     chunk: int | None = typer.Option(None, help="Design points per results file."),
+    fixed_parameters: bool = typer.Option(
+        False, "--fixed-parameters", help="Keep every coefficient at its estimate: Monte Carlo "
+                                          "noise only, no parameter draws."),
     as_json: bool = typer.Option(False, "--json", help="Print sweep.json instead of "
                                                        "tables."),
 ) -> None:
@@ -325,7 +362,8 @@ def sweep_cmd(
     params = parse_param_options(param) if param else None
     spec = load_spec(experiment)
     plan_sweep(experiment, params=params, design=design, samples=samples,
-               replications=replications, chunk=chunk)          # validate before writing
+               replications=replications, chunk=chunk,
+               fixed_parameters=fixed_parameters)                # validate before writing
     out_dir = _results_folder(out, spec.name)
     with locked(out_dir):
         try:
@@ -333,7 +371,7 @@ def sweep_cmd(
                 result = run_sweep(experiment, out_dir, params=params, design=design,
                                    samples=samples, replications=replications, chunk=chunk,
                                    executor=executor, workers=workers, scheduler=scheduler,
-                                   progress=bar)
+                                   fixed_parameters=fixed_parameters, progress=bar)
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted: finished points are kept in {out_dir}/; rerun "
                               "the same command to resume") from None

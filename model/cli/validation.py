@@ -28,7 +28,8 @@ _LABELS = {
 }
 _HELD_OUT = {"leave-one-state-out": "other states (held out)",
              "leave-one-case-out": "other cases (held out)"}
-_TERM_LABELS = {"stance": "stance", "stakes": "stakes", "pressure": "China", "peers": "peers",
+_TERM_LABELS = {"stance": "stance", "stakes": "stakes", "pressure": "China",
+                "grievance": "grievance", "peers": "peers",
                 "backlash": "backlash"}
 
 
@@ -188,14 +189,16 @@ def _print_calibration(result: dict, out: Path) -> None:
     console.print(f"[bold]Calibration[/bold] on {names}: {result['n_obs']} recorded positions, "
                   f"{len(result['free'])} free coefficients, {result['replications']:,} "
                   f"replications per run")
-    estimates = table("Estimates (MAP toward the priors; 95% interval = estimate +- 1.96 se)",
-                      ("coefficient", "prior (sd)", "estimate", "se", "95% interval"),
-                      left=("coefficient",))
+    estimates = table("Estimates (MAP toward the priors; sd and se in the fitted scale, log for "
+                      "a directed coefficient; 95% interval mapped back)",
+                      ("coefficient", "scale", "prior (sd)", "estimate", "se", "95% interval"),
+                      left=("coefficient", "scale"))
     for r in result["estimates"]:
         interval = f"{r['ci95'][0]:+.2f} to {r['ci95'][1]:+.2f}" if r["ci95"] else "n/a"
-        estimates.add_row(r["name"], f"{r['prior_mean']:+.2f} ({r['prior_sd']:g})",
-                      f"{r['estimate']:+.3f}", f"{r['se']:.3f}" if r["se"] is not None else "n/a",
-                      interval)
+        estimates.add_row(r["name"], {"identity": "value", "log": "log", "neglog": "log(-x)"}[
+                          r["scale"]], f"{r['prior_mean']:+.2f} ({r['prior_sd']:g})",
+                          f"{r['estimate']:+.3f}",
+                          f"{r['se']:.3f}" if r["se"] is not None else "n/a", interval)
     console.print(estimates)
     console.print(f"log-likelihood {result['log_likelihood']:.3f}; log-posterior "
                   f"{result['log_posterior']:.3f}; optimizer: {result['optimizer']['message']}")
@@ -255,6 +258,76 @@ def backtest_cmd(
     _print_backtest(report, details)
 
 
+def _print_validation(report: dict) -> None:
+    out = table(f"Leave-one-case-out: each case predicted by a fit on the others "
+                f"({len(report['cases'])} cases; free: {', '.join(report['free'])})",
+                ("case", "named", "log-loss", "P(outcome)", "outcome", "log-lik",
+                 "uniform", "majority", "logit", "last time"),
+                left=("case", "outcome"))
+
+    def ll(entry, name):
+        b = entry["baselines"].get(name)
+        return "-" if not b else f"{b['log_likelihood']:.2f}"
+
+    for r in report["cases"]:
+        out.add_row(r["case"], str(r["n_named"]),
+                    "-" if r.get("log_loss") is None else f"{r['log_loss']:.3f}",
+                    "-" if r["outcome_probability"] is None else f"{r['outcome_probability']:.3f}",
+                    r["outcome_observed"] or "-", f"{r['log_likelihood']:.2f}",
+                    ll(r, "uniform"), ll(r, "majority"), ll(r, "exposure_logit"),
+                    ll(r, "as_last_time"))
+    console.print(out)
+    pooled = table("Pooled, held out (per named state; outcome Brier per case with an outcome)",
+                   ("predictor", "log-loss", "accuracy", "Brier", "outcome Brier",
+                    "log-lik (cases)", "model on them"), left=("predictor",))
+
+    def row(name, m):
+        def f(x, fmt):
+            return "-" if x is None else fmt.format(x)
+        cases = f" ({m['n_cases']})" if "n_cases" in m else ""
+        pooled.add_row(name, f(m["log_loss"], "{:.3f}"), f(m["accuracy"], "{:.1%}"),
+                       f(m["brier"], "{:.3f}"), f(m["outcome_brier"], "{:.3f}"),
+                       f(m["log_likelihood"], "{:.2f}") + cases,
+                       f(m.get("model_log_likelihood_same_cases"), "{:.2f}"))
+
+    row("model", report["model"])
+    for name, m in report["baselines"].items():
+        row(name.replace("_", " "), m)
+    console.print(pooled)
+    rel = table("Reliability: predicted P(adopted in the end) against how often it was",
+                ("predicted", "cases", "mean predicted", "observed"))
+    for b in report["reliability"]:
+        rel.add_row(f"{b['bin'][0]:.1f}-{b['bin'][1]:.1f}", str(b["cases"]),
+                    "-" if b["mean_predicted"] is None else f"{b['mean_predicted']:.3f}",
+                    "-" if b["observed_frequency"] is None else f"{b['observed_frequency']:.3f}")
+    console.print(rel)
+
+
+def validate_cmd(
+    cases: list[Path] = typer.Argument(..., help="Case files, e.g. params/votes/*.toml."),
+    replications: int = typer.Option(250, help="Replications of every model run in the fits."),
+    free: str = typer.Option("intercept,beta_stance,beta_stakes,beta_pressure,cut_gap",
+                             help="Coefficients each refit frees (as for calibrate)."),
+    draws: int = typer.Option(16, help="Parameter draws per case for its outcome probability."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Validate out of sample: refit without each case in turn and score it on what it holds,
+    beside uniform, majority, exposure-logit and as-last-time baselines."""
+    from ..validation.validate import validate
+
+    check_counts(replications)
+    if draws < 1:
+        raise InputError("must be at least 1", field="--draws")
+    names = [x.strip() for x in free.split(",") if x.strip()]
+    with progress_bar("cases") as bar:
+        report = validate(cases, free=names, replications=replications, draws=draws,
+                          progress=(lambda d, t: bar("cases", d, t)) if bar else None)
+    if as_json:
+        emit_json(report)
+        return
+    _print_validation(report)
+
+
 def calibrate_cmd(
     cases: list[Path] = typer.Argument(..., help="Case files to fit on."),
     out: Path | None = typer.Option(
@@ -304,3 +377,4 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("backtest")(backtest_cmd)
     app.command("calibrate")(calibrate_cmd)
+    app.command("validate")(validate_cmd)

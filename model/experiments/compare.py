@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..abm.streams import block_sizes
+from ..abm.uncertainty import block_rates
 from ..inputs import catalogue
 from ..inputs.tables import load_population
 from ..io import atomic_write_text, file_sha256
@@ -127,6 +129,16 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
     xb = b.replications["adopted"].to_numpy(dtype=bool)
     diff, lo, hi = paired_difference_ci(xa, xb)
     _, ulo, uhi = unpaired_difference_ci(int(xa.sum()), R, int(xb.sum()), R)
+    total = [lo, hi]
+    drawn = bool(sa.get("parameters", {}).get("drawn")) or bool(
+        sb.get("parameters", {}).get("drawn"))
+    sizes = block_sizes(R)
+    if drawn and len(sizes) > 1:
+        # both runs share their parameter draws block by block: the spread of the blocks'
+        # differences is what the parameters add to the Monte Carlo noise
+        d = block_rates(xb.astype(float), sizes) - block_rates(xa.astype(float), sizes)
+        q_lo, q_hi = np.quantile(d, [0.025, 0.975])
+        total = [float(min(lo, q_lo)), float(max(hi, q_hi))]
     n11, n10 = int(np.sum(xa & xb)), int(np.sum(xa & ~xb))
     n01, n00 = int(np.sum(~xa & xb)), int(np.sum(~xa & ~xb))
     denom = (n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00)
@@ -162,8 +174,11 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
         "p_adopted_a_ci95": sa["p_adopted_ci95"],
         "p_adopted_b": sb["p_adopted"],
         "p_adopted_b_ci95": sb["p_adopted_ci95"],
+        "p_adopted_a_interval": sa.get("p_adopted_interval"),
+        "p_adopted_b_interval": sb.get("p_adopted_interval"),
         "difference": diff,
         "difference_ci95": [lo, hi],
+        "difference_interval": {"monte_carlo": [lo, hi], "total": total},
         "difference_ci95_unpaired": [ulo, uhi],
         "difference_method": ("b minus a; paired 95% interval: Newcombe hybrid score (method 10, "
                               "paired data) over replications sharing their random numbers; "
@@ -177,7 +192,7 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
 
 
 def compare(a, b, replications: int | None = None, seed: int | None = None, *,
-            out: Path | str | None = None,
+            out: Path | str | None = None, fixed_parameters: bool = False,
             progress: Callable[[int, int], None] | None = None) -> dict:
     """Run scenarios ``a`` and ``b`` with common random numbers and compare them.
 
@@ -195,19 +210,22 @@ def compare(a, b, replications: int | None = None, seed: int | None = None, *,
     dict with "a", "b", "p_adopted_a", "p_adopted_b", "difference" (b - a),
     "difference_ci95", "difference_ci95_unpaired", "pairs", "states" and "coalitions".
     """
-    return run_comparison(a, b, replications, seed, out=out, progress=progress).summary
+    return run_comparison(a, b, replications, seed, out=out, fixed_parameters=fixed_parameters,
+                          progress=progress).summary
 
 
 def run_comparison(a, b, replications: int | None = None, seed: int | None = None, *,
-                   out: Path | str | None = None,
+                   out: Path | str | None = None, fixed_parameters: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> Comparison:
     """As :func:`compare`, returning the two runs as well (see :class:`Comparison`)."""
     spec_a, path_a = spec_and_path(a)
     spec_b, path_b = spec_and_path(b)
     seed = spec_a.seed if seed is None else int(seed)
     replications = spec_a.replications if replications is None else int(replications)
-    specs = [s.model_copy(update={"seed": seed, "replications": replications})
-             for s in (spec_a, spec_b)]
+    update = {"seed": seed, "replications": replications}
+    if fixed_parameters:
+        update["fixed_parameters"] = True
+    specs = [s.model_copy(update=update) for s in (spec_a, spec_b)]
     chunks = -(-replications // DEFAULT_CHUNK)
     totals = [chunks * s.rounds for s in specs]
     results, votes = [], []

@@ -24,6 +24,7 @@ from ..inputs.exposure import build_exposures, channel_names
 from ..inputs.stance import alignment_rows, code_indicators, stance_scores
 from ..inputs.tables import load_population
 from ..treaty.rules import get_rule
+from .parameters import parameter_set
 from .spec import ExperimentSpec, complete_spec, spec_as_of, spec_composition
 
 __all__ = ["resolve", "check_lever_registry", "action_known", "as_of_rule"]
@@ -156,10 +157,17 @@ def resolve(spec: ExperimentSpec) -> Scenario:
                               else tuple(a.targets), a.round, a.intensity, a.date, a.source))
     sparams = {k: v.value for k, v in catalogue.strategy_params().get(spec.china.strategy,
                                                                        {}).items()}
+    forces = {name: f.value for name, f in measure.forces.items()}
+    intercept = o.get("intercept", (calibrated.intercept or measure.intercept).value)
+    used = {a.instrument for a in actions}
+    if o.get("china.budget", spec.china.budget) > 0 and spec.china.strategy != "none":
+        used |= set(spec.china.instruments or instruments)
+    uncertainty, fixed = parameter_set(spec, measure, coef, intercept, weights, instruments,
+                                       forces, used)
     return Scenario(
         name=spec.name, measure=measure, rule=rule, rounds=spec.rounds, states=states,
         all_states=members, populations=pop.loc[members].to_numpy(dtype=np.int64),
-        coef=coef, intercept=o.get("intercept", (calibrated.intercept or measure.intercept).value),
+        coef=coef, intercept=intercept,
         stakes_weights=weights, exposure=exposure, exposure_table=table, channels=channels,
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
         budget_instruments=list(spec.china.instruments or instruments),
@@ -170,4 +178,5 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         population_table=str(spec.population), neutral_members=neutral,
         actions_not_used=not_used, alignment_rows=alignment_rows(members=members, as_of=as_of),
         context={"used": context_used, "not_used": context_not_used},
+        forces=forces, uncertainty=uncertainty, fixed=fixed,
     )

@@ -19,6 +19,7 @@ from ..abm.behaviour import COLUMNS
 from ..abm.model import RunOutput
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
+from ..abm.uncertainty import adoption_intervals, block_rates, uncertainty_shares
 from ..inputs.tables import POPULATION_TABLES, data_hashes
 from ..io import atomic_write_text, file_sha256
 from ..stats import wilson_interval
@@ -84,6 +85,11 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
                             index=[out.states[i] for i in part])
     pop = dict(zip(out.states, (int(p) for p in scenario.populations)))
     exact = passage_probability(rule, expected, population=pop, participating=list(expected.index))
+    drawn = scenario.uncertainty is not None and out.theta is not None
+    sizes = out.block_sizes or [R]
+    interval = adoption_intervals(adopted, sizes, (lo, hi), drawn)
+    shares = (uncertainty_shares(block_rates(adopted, sizes), out.theta,
+                                 scenario.uncertainty.names) if drawn else [])
     summary = {
         "experiment": spec.name,
         "measure": spec.measure,
@@ -97,6 +103,11 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
         "population_table": _table_name(scenario.population_table),
         "p_adopted": k / R,
         "p_adopted_ci95": [lo, hi],
+        "p_adopted_interval": {"monte_carlo": interval["monte_carlo"],
+                               "total": interval["total"]},
+        "uncertainty": shares,
+        "parameters": {"drawn": scenario.uncertainty.names if drawn else [],
+                       "fixed": scenario.fixed, "blocks": len(sizes)},
         "outcomes": {w: int(c) / R for w, c in zip(words, counts)},
         "p_adopted_expected_track": float(rule.p_adopted_in_the_end(exact)),
         "china": {"strategy": scenario.strategy, "budget_per_round": scenario.budget,

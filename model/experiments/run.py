@@ -28,6 +28,7 @@ from ..version import __version__
 from .resolve import resolve
 from .results import ExperimentResult, manifest, summarise, user_tables
 from .spec import ExperimentSpec, spec_and_path
+from .stages import run_stages
 
 __all__ = ["run_experiment", "DEFAULT_CHUNK", "memory_needed", "available_memory"]
 
@@ -83,10 +84,12 @@ def _save_chunk(path: Path, out: RunOutput) -> None:
         return np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8)
 
     buf = io.BytesIO()
+    extra = {} if out.theta is None else {"theta": out.theta}
     np.savez(buf, outcomes=out.outcomes, votes=out.votes, probabilities=out.probabilities,
              pivotal=out.pivotal, expected=out.expected, spend=out.spend,
              rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
-             levers=text(out.levers_used))
+             levers=text(out.levers_used), blocks=np.array(out.block_sizes or [], dtype=np.int64),
+             **extra)
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -99,7 +102,9 @@ def _load_chunk(path: Path, states: list[str]) -> RunOutput:
     return RunOutput(states=states, outcomes=z["outcomes"], votes=z["votes"],
                      probabilities=z["probabilities"], pivotal=z["pivotal"], expected=z["expected"],
                      rounds=pd.DataFrame(text("rounds"))[list(ROUND_COLUMNS)],
-                     china_log=text("china"), levers_used=text("levers"), spend=z["spend"])
+                     china_log=text("china"), levers_used=text("levers"), spend=z["spend"],
+                     block_sizes=[int(b) for b in z["blocks"]] if "blocks" in z else None,
+                     theta=z.get("theta"))
 
 
 _MEAN_COLUMNS = ["p_for", "p_abstain", "p_against", "stick", "carrot"]
@@ -120,7 +125,9 @@ def _combine(parts: list[RunOutput]) -> RunOutput:
         probabilities=np.concatenate([p.probabilities for p in parts], axis=1),
         pivotal=np.concatenate([p.pivotal for p in parts], axis=1), expected=first.expected,
         rounds=rounds, china_log=first.china_log, levers_used=first.levers_used,
-        spend=first.spend)
+        spend=first.spend,
+        block_sizes=[b for p in parts for b in (p.block_sizes or [])],
+        theta=None if first.theta is None else np.concatenate([p.theta for p in parts]))
 
 
 def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> None:
@@ -169,6 +176,7 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
 
 def run_experiment(path_or_spec, replications: int | None = None, seed: int | None = None, *,
                    point: int = 0, chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
+                   fixed_parameters: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> ExperimentResult:
     """Run an experiment file (or spec) and return its result.
 
@@ -179,6 +187,7 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     point : index of the experiment point in a sweep (part of every random stream's key).
     chunk : replications per model run (rounded to whole blocks of 250).
     resume_dir : where finished chunks are kept so an interrupted run resumes.
+    fixed_parameters : keep every coefficient at its estimate (no parameter draws).
     progress : called as progress(done_rounds, total_rounds).
     """
     spec, source_path = spec_and_path(path_or_spec)
@@ -187,6 +196,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         update["replications"] = int(replications)
     if seed is not None:
         update["seed"] = int(seed)
+    if fixed_parameters:
+        update["fixed_parameters"] = True
     if update:
         spec = spec.model_copy(update=update)
     if spec.replications < 1:
@@ -199,6 +210,14 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     combined = run_scenario(scenario, spec.replications, spec.seed, point=point, chunk=chunk,
                             resume_dir=resume_dir, progress=progress)
     summary, states, reps, china = summarise(spec, scenario, combined)
+    if spec.stages:
+        chain = run_stages(
+            spec, scenario, combined, seed=spec.seed, point=point, resume_dir=resume_dir,
+            run=lambda sc, folder: run_scenario(sc, spec.replications, spec.seed, point=point,
+                                                chunk=chunk, resume_dir=folder))
+        for name, values in chain.pop("_columns").items():
+            reps[name] = values
+        summary.update(chain)
     return ExperimentResult(spec, summary, states, combined.rounds, reps, china,
                             manifest(spec, scenario, source_path), source_path,
                             votes=combined.votes)

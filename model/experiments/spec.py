@@ -21,7 +21,10 @@ its vote date, an experiment to the latest data); ``composition`` names the Coun
 (``"eu28"``, a date, or a table of members and populations; default: the Council on the
 ``as_of`` or vote date, today's EU27 without either). ``population`` defaults to the
 composition's table. ``[[context]]`` entries are sourced stance changes of single governments
-(:class:`ContextSpec`), applied from their date on.
+(:class:`ContextSpec`), applied from their date on. ``fixed_parameters = true`` (or
+``--fixed-parameters``) keeps every coefficient at its estimate instead of drawing it per block
+of replications (:mod:`model.abm.uncertainty`). ``[[stages]]`` chains later decisions onto the
+first (:class:`StageSpec`, :mod:`model.experiments.stages`).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from ..inputs.exposure import channel_names
 from ..inputs.tables import POPULATION_TABLES, normalise_iso2, read_toml
 from ..treaty.rules import RULE_NAMES, get_rule
 
-__all__ = ["ActionSpec", "ContextSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec",
+__all__ = ["ActionSpec", "ContextSpec", "StageSpec", "ChinaSpec", "CommissionSpec", "ObservedSpec",
            "ExperimentSpec", "load_spec", "spec_and_path", "apply_overrides", "check_overrides",
            "spec_table", "complete_spec", "spec_composition", "spec_as_of", "NAME_PATTERN",
            "OUTCOME_EXTRA"]
@@ -227,6 +230,33 @@ class ObservedSpec(Strict):
         return self
 
 
+class StageSpec(Strict):
+    """A later decision in a chain (``[[stages]]``): its measure and rule, how many rounds
+    pass before it, what China does in between (its retaliation, in force from the stage's
+    start), the Commission's amendment (overrides, e.g. ``intercept``) and what it needs from
+    the stage before: ``adopted`` (default: the earlier decision adopted in the end), an
+    outcome word of the earlier rule (``no_opinion``) or ``appeal_committee`` (no opinion with a
+    simple majority against, Reg. (EU) 182/2011 Art. 5(5))."""
+
+    name: str = Field(pattern=f"^{NAME_PATTERN}$")
+    measure: str
+    rule: str | None = None
+    rounds: int | None = Field(None, ge=1, le=200, strict=True)
+    requires: str = "adopted"
+    china: ChinaSpec | None = None
+    overrides: dict[str, float] = {}
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, v: str) -> str:
+        return catalogue.one_of(v, list(catalogue.measures()), "measure")
+
+    @field_validator("rule")
+    @classmethod
+    def _rule(cls, v):
+        return v if v is None else catalogue.one_of(v, RULE_NAMES, "rule")
+
+
 class ExperimentSpec(Strict):
     name: str = Field(pattern=f"^{NAME_PATTERN}$")
     description: str = ""
@@ -235,6 +265,7 @@ class ExperimentSpec(Strict):
     rounds: int = Field(12, ge=1, le=200, strict=True)
     replications: int = Field(1000, ge=1, strict=True)
     seed: int = Field(0, ge=0, strict=True)
+    fixed_parameters: bool = False
     as_of: str | None = None
     composition: str | None = None
     population: str | None = None
@@ -244,6 +275,7 @@ class ExperimentSpec(Strict):
     context: list[ContextSpec] = []
     overrides: dict[str, float] = {}
     sweep: dict[str, Any] | None = None
+    stages: list[StageSpec] = []
     observed: ObservedSpec | None = None
 
     @field_validator("measure")
@@ -306,6 +338,14 @@ def load_spec(source: str | Path | dict, *, path_hint: object = None) -> Experim
     except InputError as exc:
         raise InputError(str(exc), file=path or path_hint) from None
     check_overrides(spec.overrides, path or path_hint)
+    for i, stage in enumerate(spec.stages):
+        check_overrides(stage.overrides, path or path_hint)
+        previous = spec if i == 0 else spec.stages[i - 1]
+        words = get_rule(previous.rule or catalogue.measures()[previous.measure].rule).outcomes
+        if stage.requires not in ("adopted", "appeal_committee", *words):
+            raise InputError(f"unknown requirement '{stage.requires}' (expected adopted, "
+                             f"appeal_committee or one of {', '.join(words)})",
+                             file=path or path_hint, field=f"stages[{i}].requires")
     return complete_spec(spec, path or path_hint)
 
 
@@ -353,6 +393,11 @@ def complete_spec(spec: ExperimentSpec, where: object = None) -> ExperimentSpec:
                 _member(code, comp, where, f"china.actions[{i}].targets")
     for i, ctx in enumerate(spec.context):
         _member(ctx.iso2, comp, where, f"context[{i}].iso2")
+    for k, stage in enumerate(spec.stages):
+        for i, action in enumerate(stage.china.actions if stage.china else []):
+            if action.targets != "exposed":
+                for code in action.targets:
+                    _member(code, comp, where, f"stages[{k}].china.actions[{i}].targets")
     if spec.observed is not None:
         _check_observed(spec, comp, where)
     if spec.population is None:

@@ -64,6 +64,8 @@ def metrics(members=EU27) -> tuple[tuple[str, pa.DataType], ...]:
         ("p_adopted", pa.float64()),
         ("p_adopted_lo", pa.float64()),
         ("p_adopted_hi", pa.float64()),
+        ("p_adopted_total_lo", pa.float64()),
+        ("p_adopted_total_hi", pa.float64()),
         ("p_adopted_expected_track", pa.float64()),
         ("total_spend", pa.float64()),
         *((f"p_for_{s}", pa.float64()) for s in members),
@@ -144,10 +146,12 @@ class SweepResult:
 
 def plan_sweep(experiment, *, params: dict[str, Any] | None = None, design: str | None = None,
                samples: int | None = None, replications: int | None = None,
-               chunk: int | None = None) -> Sweep:
+               chunk: int | None = None, fixed_parameters: bool = False) -> Sweep:
     """Validate an experiment's sweep (file table, or ``params`` from the command line) and
     build its design table. Bad input raises InputError naming the file and field."""
     spec, path = spec_and_path(experiment)
+    if fixed_parameters:
+        spec = spec.model_copy(update={"fixed_parameters": True})
     if replications is not None:
         if replications < 1:
             raise InputError("must be at least 1", field="--replications")
@@ -172,6 +176,8 @@ def evaluate_point(spec: ExperimentSpec, point: int, stream: int | None = None) 
         "p_adopted": float(s["p_adopted"]),
         "p_adopted_lo": float(lo),
         "p_adopted_hi": float(hi),
+        "p_adopted_total_lo": float(s["p_adopted_interval"]["total"][0]),
+        "p_adopted_total_hi": float(s["p_adopted_interval"]["total"][1]),
         "p_adopted_expected_track": float(s["p_adopted_expected_track"]),
         "total_spend": float(s["china"]["total_spend"]),
     }
@@ -240,6 +246,7 @@ def run_sweep(experiment, out: Path | str, *, params: dict[str, Any] | None = No
               design: str | None = None, samples: int | None = None,
               replications: int | None = None, chunk: int | None = None,
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+              fixed_parameters: bool = False,
               progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Run a sweep into ``out``, resuming whatever an earlier, interrupted run left there.
 
@@ -260,7 +267,7 @@ def run_sweep(experiment, out: Path | str, *, params: dict[str, Any] | None = No
     SweepResult
     """
     plan = plan_sweep(experiment, params=params, design=design, samples=samples,
-                      replications=replications, chunk=chunk)
+                      replications=replications, chunk=chunk, fixed_parameters=fixed_parameters)
     runner = make_executor(executor, workers, scheduler)
     out_dir = Path(out)
     manifest = plan.manifest()
@@ -318,7 +325,8 @@ def _finish(plan: Sweep, out_dir: Path) -> SweepResult:
     results = read_results(out_dir)
     names = [p.name for p in plan.sweep.parameters]
     keep = ["point", *names, "replications", "n_adopted", "p_adopted", "p_adopted_lo",
-            "p_adopted_hi", "p_adopted_expected_track", "total_spend"]
+            "p_adopted_hi", "p_adopted_total_lo", "p_adopted_total_hi",
+            "p_adopted_expected_track", "total_spend"]
     atomic_write_text(out_dir / "points.csv", csv_text(results[keep]))
     table = sensitivity(results, plan.sweep)
     atomic_write_text(out_dir / "sensitivity.csv", csv_text(table))
@@ -331,6 +339,9 @@ def _finish(plan: Sweep, out_dir: Path) -> SweepResult:
                                else row[n]) for n in names},
                 "p_adopted": float(row["p_adopted"]),
                 "p_adopted_ci95": [float(row["p_adopted_lo"]), float(row["p_adopted_hi"])],
+                "p_adopted_interval": {
+                    "monte_carlo": [float(row["p_adopted_lo"]), float(row["p_adopted_hi"])],
+                    "total": [float(row["p_adopted_total_lo"]), float(row["p_adopted_total_hi"])]},
                 "points_with_this_value": int((results["p_adopted"] == row["p_adopted"]).sum())}
 
     summary = {

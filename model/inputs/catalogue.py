@@ -18,11 +18,22 @@ from ..errors import InputError
 from ..treaty.rules import RULE_NAMES
 from . import tables
 
-__all__ = ["Sourced", "Measure", "Instrument", "Lever", "Coefficients", "MeasureCalibration",
-           "measures", "instruments", "levers", "strategy_params", "coefficients",
-           "calibrated_measures", "validation_error"]
+__all__ = ["FORCES", "PRIOR_GROUPS", "prior_sds", "posterior", "transform_of", "Sourced",
+           "Measure", "Instrument", "Lever", "Coefficients", "MeasureCalibration", "measures",
+           "instruments", "levers", "strategy_params", "coefficients", "calibrated_measures",
+           "validation_error"]
 
 CONFIDENCE = (*tables.CONFIDENCE_LEVELS, "assumption", "calibrated")
+#: How China's instruments and the coercion of others move a state, per measure (multipliers of
+#: the global coefficients; see docs/ODD.md 7.4): ``pressure`` - sticks and carrots aimed at the
+#: state lower its support (fear, inducement); ``grievance`` - sticks aimed at it raise its
+#: support for a measure that answers coercion; ``backlash`` - visible coercion of other members
+#: raises it.
+FORCES = ("pressure", "grievance", "backlash")
+#: Groups of parameters with a prior sd (the ``[prior_sd]`` table of behaviour_priors.toml).
+PRIOR_GROUPS = ("intercept", "stakes", "cut_gap", "instrument_effect", "beta_stance",
+                "beta_stakes", "beta_pressure", "beta_peer", "beta_backlash", "beta_grievance",
+                "shock_sd")
 
 
 class Strict(BaseModel):
@@ -45,12 +56,24 @@ def in_unit_interval(v: Sourced, what: str) -> Sourced:
 
 
 class Sourced(Strict):
-    """A number with its source and confidence."""
+    """A number with its source and confidence; ``direction`` is its documented sign ("+" or
+    "-"), which calibration keeps, and ``scale`` says whether a prior sd is on the value
+    itself or on its logarithm."""
 
     value: float
     source: str = Field(min_length=1)
     confidence: str
     note: str = ""
+    direction: Literal["+", "-"] | None = None
+    scale: Literal["linear", "log"] = "linear"
+
+    @field_validator("direction")
+    @classmethod
+    def _signed(cls, v, info):
+        value = info.data.get("value")
+        if v is not None and value is not None and value != 0 and (value > 0) != (v == "+"):
+            raise ValueError(f"value {value} contradicts its documented direction '{v}'")
+        return v
 
     @field_validator("confidence")
     @classmethod
@@ -72,11 +95,32 @@ class Measure(Strict):
     source: str
     intercept: Sourced
     stakes: dict[str, Sourced]
+    forces: dict[str, Sourced]
 
     @field_validator("rule")
     @classmethod
     def _rule(cls, v: str) -> str:
         return one_of(v, RULE_NAMES, "rule")
+
+    @field_validator("stakes")
+    @classmethod
+    def _directed(cls, v: dict) -> dict:
+        for ch, w in v.items():
+            if w.direction is None:
+                raise ValueError(f"stakes.{ch} needs its documented direction ('+' or '-')")
+        return v
+
+    @field_validator("forces")
+    @classmethod
+    def _forces(cls, v: dict) -> dict:
+        missing = [f for f in FORCES if f not in v]
+        if missing:
+            raise ValueError(f"forces needs {', '.join(missing)} (see docs/ODD.md 7.4)")
+        for name, f in v.items():
+            one_of(name, FORCES, "force")
+            if f.value < 0:
+                raise ValueError(f"forces.{name} is a non-negative multiplier, not {f.value}")
+        return v
 
 
 class Instrument(Strict):
@@ -120,6 +164,7 @@ class Coefficients(Strict):
     beta_pressure: Sourced
     beta_peer: Sourced
     beta_backlash: Sourced
+    beta_grievance: Sourced
     cut_low: Sourced
     cut_high: Sourced
     shock_sd: Sourced
@@ -184,8 +229,15 @@ def _cached(kind: str, path: Path):
     raw = tables.read_toml(path)
     if kind == "calibrated":
         return _calibrated(raw.get("measures", {}), path)
+    coef = dict(raw.get("coefficients", {})) if isinstance(raw.get("coefficients"), dict) else {}
+    priors = tables.PARAMS_DIR / "behaviour_priors.toml"
+    if "beta_grievance" not in coef and path != priors and priors.is_file():
+        # a behaviour file written before the grievance force existed takes its prior
+        prior = tables.read_toml(priors).get("coefficients", {})
+        if "beta_grievance" in prior:
+            coef["beta_grievance"] = prior["beta_grievance"]
     try:
-        return Coefficients(**raw.get("coefficients", {}))
+        return Coefficients(**coef)
     except ValidationError as exc:
         raise validation_error(exc, path, "coefficients") from None
 
@@ -241,3 +293,66 @@ def calibrated_measures(path: Path | None = None) -> dict[str, MeasureCalibratio
     """Calibrated measure intercepts and stakes weights by measure name (the ``[measures]``
     table of params/behaviour.toml; empty when nothing has been calibrated)."""
     return _cached("calibrated", Path(path) if path else tables.PARAMS_DIR / "behaviour.toml")
+
+
+def transform_of(value: Sourced) -> str:
+    """The scale a parameter is fitted and drawn on: the log of its magnitude when it has a
+    documented direction (its sign is kept), else the value itself."""
+    if value.direction == "+":
+        return "log"
+    if value.direction == "-":
+        return "neglog"
+    return "identity"
+
+
+@lru_cache(maxsize=8)
+def _prior_sds(path: Path) -> dict[str, Sourced]:
+    raw = tables.read_toml(path).get("prior_sd")
+    if not isinstance(raw, dict):
+        raise InputError("no [prior_sd] table", file=path, field="prior_sd")
+    out = {}
+    for name, body in raw.items():
+        if name not in PRIOR_GROUPS:
+            raise InputError(f"unknown coefficient (expected one of {', '.join(PRIOR_GROUPS)})",
+                             file=path, field=f"prior_sd.{name}")
+        try:
+            value = Sourced(**body) if isinstance(body, dict) else None
+        except ValidationError:
+            value = None
+        if value is None or not value.value > 0 or value.value == float("inf"):
+            raise InputError("expected {value > 0, source, confidence}", file=path,
+                             field=f"prior_sd.{name}")
+        out[name] = value
+    return out
+
+
+def prior_sds(path: Path | None = None) -> dict[str, Sourced]:
+    """Prior sds by group (``[prior_sd]`` of params/behaviour_priors.toml); ``scale`` says
+    whether the sd is on the value or on its log."""
+    return _prior_sds(Path(path) if path else tables.PARAMS_DIR / "behaviour_priors.toml")
+
+
+@lru_cache(maxsize=8)
+def _posterior(path: Path) -> dict | None:
+    raw = tables.read_toml(path).get("posterior")
+    if raw is None:
+        return None
+    try:
+        names = [str(x) for x in raw["names"]]
+        transforms = [str(x) for x in raw["transforms"]]
+        mean = [float(x) for x in raw["mean"]]
+        cov = [[float(x) for x in row] for row in raw["cov"]]
+    except (KeyError, TypeError, ValueError):
+        raise InputError("expected names, transforms, mean and cov", file=path,
+                         field="posterior") from None
+    k = len(names)
+    if len(transforms) != k or len(mean) != k or len(cov) != k or any(len(r) != k for r in cov):
+        raise InputError("names, transforms, mean and cov disagree in length", file=path,
+                         field="posterior")
+    return {"names": names, "transforms": transforms, "mean": mean, "cov": cov}
+
+
+def posterior(path: Path | None = None) -> dict | None:
+    """The calibration's posterior (``[posterior]`` of a behaviour file: a normal
+    approximation in the fitted scales), or None when the file has none."""
+    return _posterior(Path(path) if path else tables.PARAMS_DIR / "behaviour.toml")

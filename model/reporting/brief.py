@@ -29,6 +29,15 @@ from .provenance import provenance
 __all__ = ["brief"]
 
 
+def _interval(interval: dict | None, mc: list[float]) -> tuple[float, float, str]:
+    """The interval a headline quotes: the total one (parameter uncertainty included) when
+    the run drew its parameters, else the Monte Carlo one, and words saying which."""
+    if interval and interval.get("total") and interval["total"] != interval.get("monte_carlo"):
+        lo, hi = interval["total"]
+        return lo, hi, "95% interval with parameter uncertainty"
+    return mc[0], mc[1], "95% CI, Monte Carlo noise only"
+
+
 def _run_headline(s: dict) -> str:
     china = s.get("china", {})
     if china.get("strategy", "none") == "none" or not china.get("budget_per_round"):
@@ -36,10 +45,25 @@ def _run_headline(s: dict) -> str:
     else:
         pressure = (f"China playing {china['strategy'].replace('_', ' ')} with a budget of "
                     f"{china['budget_per_round']:g} a round")
-    lo, hi = s["p_adopted_ci95"]
-    return (f"**{s['experiment']}**: the measure \"{measure_title(s['measure'])}\" "
+    lo, hi, words = _interval(s.get("p_adopted_interval"), s["p_adopted_ci95"])
+    text = (f"**{s['experiment']}**: the measure \"{measure_title(s['measure'])}\" "
             f"({s['rule']}) is adopted in **{pct(s['p_adopted'])}** of {s['replications']:,} "
-            f"simulated votes (95% CI {pct(lo)}-{pct(hi)}), with {pressure}.")
+            f"simulated votes ({words}: {pct(lo)}-{pct(hi)}), with {pressure}.")
+    if s.get("chain"):
+        c = s["chain"]
+        clo, chi, cwords = _interval(c.get("p_adopted_interval"), c["p_adopted_interval"][
+            "monte_carlo"])
+        last = s["stages"][-1]
+        text += (f" At the end of the chain of {len(s['stages'])} decisions (last: "
+                 f"\"{measure_title(last['measure'])}\", reached in {pct(last['p_reached'])}), "
+                 f"the measure stands in **{pct(c['p_adopted'])}** ({cwords}: {pct(clo)}-"
+                 f"{pct(chi)}).")
+    return text
+
+
+def _span(point: dict) -> str:
+    lo, hi, words = _interval(point.get("p_adopted_interval"), point["p_adopted_ci95"])
+    return f"{words}: {pct(lo)}-{pct(hi)}"
 
 
 def _state_table(doc: Doc, states: list[dict]) -> None:
@@ -84,12 +108,14 @@ def _run_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
 
 def _compare_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
     c = r.data
-    lo, hi = c["difference_ci95"]
+    lo, hi, words = _interval(c.get("difference_interval"), c["difference_ci95"])
     doc.h(2, f"Comparison: {c['a']} vs {c['b']}")
     doc.p(f"Moving from **{c['a']}** to **{c['b']}** changes the probability that the "
           f"measure \"{measure_title(c['measure_b'])}\" is adopted by **{pp(c['difference'])}** "
-          f"(95% CI {pp(lo)} to {pp(hi)}, paired over {c['replications']:,} replications with "
-          f"common random numbers): from {pct(c['p_adopted_a'])} to {pct(c['p_adopted_b'])}. "
+          f"({words}: {pp(lo)} to {pp(hi)}, paired over {c['replications']:,} replications with "
+          f"common random numbers and common parameter draws): from {pct(c['p_adopted_a'])} to "
+          f"{pct(c['p_adopted_b'])}. Monte Carlo noise alone: {pp(c['difference_ci95'][0])} to "
+          f"{pp(c['difference_ci95'][1])}. "
           f"An unpaired comparison would give {pp(c['difference_ci95_unpaired'][0])} to "
           f"{pp(c['difference_ci95_unpaired'][1])}.")
     movers = c["states"][:3]
@@ -149,9 +175,8 @@ def _sweep_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
     lead = sens[0] if sens else None
     text = (f"Across {s['points']} design points ({s['design']} over {', '.join(names)}; "
             f"{s['replications_per_point']:,} replications each), P(adopted) ranges from "
-            f"**{pct(lo['p_adopted'])}** (95% CI {pct(lo['p_adopted_ci95'][0])}-"
-            f"{pct(lo['p_adopted_ci95'][1])}; {at(lo)}) to **{pct(hi['p_adopted'])}** "
-            f"(95% CI {pct(hi['p_adopted_ci95'][0])}-{pct(hi['p_adopted_ci95'][1])}; {at(hi)}).")
+            f"**{pct(lo['p_adopted'])}** ({_span(lo)}; {at(lo)}) to **{pct(hi['p_adopted'])}** "
+            f"({_span(hi)}; {at(hi)}).")
     if lead and lead.get("main_effect") is not None:
         share = lead["main_effect"]
         text += f" The parameter that moves it most is **{lead['parameter']}** "
@@ -218,6 +243,37 @@ def unique_rows(rows: list[tuple]) -> list[tuple[str, float, float, float]]:
 SECTIONS = {"run": _run_section, "compare": _compare_section, "sweep": _sweep_section}
 
 
+def _headline(r: Result) -> str:
+    if r.kind == "run":
+        return _run_headline(r.data)
+    if r.kind == "compare":
+        c = r.data
+        lo, hi, words = _interval(c.get("difference_interval"), c["difference_ci95"])
+        return (f"**{c['b']}** vs **{c['a']}**: P(adopted) {pct(c['p_adopted_b'])} vs "
+                f"{pct(c['p_adopted_a'])}, a difference of {pp(c['difference'])} ({words}: "
+                f"{pp(lo)} to {pp(hi)}).")
+    s = r.data
+    return (f"**{s['experiment']}**: P(adopted) between {pct(s['p_adopted_min']['p_adopted'])} "
+            f"({_span(s['p_adopted_min'])}) and {pct(s['p_adopted_max']['p_adopted'])} "
+            f"({_span(s['p_adopted_max'])}) across {s['points']} design points.")
+
+
+def _adoption_rows(r: Result) -> list[tuple]:
+    """(label, p, lo, hi, folder) of each scenario for the adoption chart."""
+    if r.kind == "run":
+        s = r.data
+        lo, hi, _ = _interval(s.get("p_adopted_interval"), s["p_adopted_ci95"])
+        return [(s["experiment"], s["p_adopted"], lo, hi, r.path.name)]
+    if r.kind == "compare":
+        c = r.data
+        out = []
+        for side in ("a", "b"):
+            lo, hi, _ = _interval(c.get(f"p_adopted_{side}_interval"), c[f"p_adopted_{side}_ci95"])
+            out.append((c[side], c[f"p_adopted_{side}"], lo, hi, f"{r.path.name}/{side}"))
+        return out
+    return []
+
+
 def brief(results_dirs, out: Path | str = "brief.md", html: bool = False) -> Path:
     """Write a briefing for one or more results directories (run, compare or sweep).
 
@@ -247,36 +303,16 @@ def brief(results_dirs, out: Path | str = "brief.md", html: bool = False) -> Pat
     titles = [r.title for r in results]
     doc.h(1, "Briefing: " + "; ".join(titles))
     doc.p(f"Generated by eucoalition {__version__} from the simulation outputs listed in the "
-          "provenance box. Probabilities are shares of simulated Council votes; intervals are "
-          "95% confidence intervals for the Monte Carlo estimate, not for the model's assumptions.")
-    headlines = []
-    for r in results:
-        if r.kind == "run":
-            headlines.append(_run_headline(r.data))
-        elif r.kind == "compare":
-            c = r.data
-            lo, hi = c["difference_ci95"]
-            headlines.append(f"**{c['b']}** vs **{c['a']}**: P(adopted) {pct(c['p_adopted_b'])} "
-                             f"vs {pct(c['p_adopted_a'])}, a difference of "
-                             f"{pp(c['difference'])} (95% CI {pp(lo)} to {pp(hi)}).")
-        else:
-            s = r.data
-            headlines.append(f"**{s['experiment']}**: P(adopted) between "
-                             f"{pct(s['p_adopted_min']['p_adopted'])} and "
-                             f"{pct(s['p_adopted_max']['p_adopted'])} across {s['points']} "
-                             "design points.")
+          "provenance box. Probabilities are shares of simulated Council votes. An interval \"with "
+          "parameter uncertainty\" also spans what we do not know about the behavioural "
+          "coefficients, the measure's intercept and stakes and the instruments' effects (drawn "
+          "from their calibrated posterior or their priors); it does not span the coding choices "
+          "of the inputs or the model's structure.")
+    headlines = [_headline(r) for r in results]
     doc.h(2, "Headline")
     for line in headlines:
         doc.p(line)
-    rows = []
-    for r in results:
-        if r.kind == "run":
-            s = r.data
-            rows.append((s["experiment"], s["p_adopted"], *s["p_adopted_ci95"], r.path.name))
-        elif r.kind == "compare":
-            c = r.data
-            rows.append((c["a"], c["p_adopted_a"], *c["p_adopted_a_ci95"], f"{r.path.name}/a"))
-            rows.append((c["b"], c["p_adopted_b"], *c["p_adopted_b_ci95"], f"{r.path.name}/b"))
+    rows = [row for r in results for row in _adoption_rows(r)]
     files = []
     if rows:
         files.append(adoption_chart(unique_rows(rows), out.parent / f"{stem}-adoption.png"))

@@ -15,9 +15,12 @@ from .calibrate import CalibrationResult, penalty_text
 __all__ = ["behaviour_toml", "write_behaviour"]
 
 
-def _sourced(value: float, source: str, note: str) -> dict:
-    return {"value": round(float(value), 6), "source": source, "confidence": "calibrated",
-            "note": note}
+def _sourced(value: float, source: str, note: str, direction: str | None = None) -> dict:
+    out = {"value": round(float(value), 6), "source": source, "confidence": "calibrated",
+           "note": note}
+    if direction:
+        out["direction"] = direction
+    return out
 
 
 def behaviour_toml(result: CalibrationResult) -> str:
@@ -29,17 +32,20 @@ def behaviour_toml(result: CalibrationResult) -> str:
 
     def note(name: str) -> str:
         r = rows[name]
-        interval = (f"se {r['se']:.3f}, 95% interval {r['ci95'][0]:.3f} to {r['ci95'][1]:.3f}"
-                    if r["se"] is not None else "no standard error")
-        return (f"MAP estimate, prior N({r['prior_mean']:g}, {r['prior_sd']:g}^2); {interval}; "
-                f"fitted on {result.n_obs} recorded positions: weak, in-sample")
+        scale = {"identity": "", "log": " on the log scale", "neglog": " on the log of its "
+                 "magnitude"}[r["scale"]]
+        interval = (f"se {r['se']:.3f}{scale}, 95% interval {r['ci95'][0]:.3f} to "
+                    f"{r['ci95'][1]:.3f}" if r["se"] is not None else "no standard error")
+        return (f"MAP estimate, prior {r['prior_mean']:g} (sd {r['prior_sd']:g}{scale}); "
+                f"{interval}; fitted on {result.n_obs} recorded observations: in-sample")
 
     source = f"calibrated on {names} (eucoalition calibrate, MAP toward {result.priors_path.name})"
     coefficients = {}
     values = result.values
     for key in catalogue.Coefficients.model_fields:
         if key in values:
-            coefficients[key] = _sourced(values[key], source, note(key))
+            coefficients[key] = _sourced(values[key], source, note(key),
+                                         getattr(prior, key).direction)
         elif key in ("cut_low", "cut_high") and "cut_gap" in values:
             p = prior.values()
             mid = (p["cut_low"] + p["cut_high"]) / 2
@@ -55,8 +61,9 @@ def behaviour_toml(result: CalibrationResult) -> str:
         if parts[0] == "intercept":
             measures.setdefault(parts[1], {})["intercept"] = _sourced(value, source, note(name))
         elif parts[0] == "stakes":
+            direction = catalogue.measures()[parts[1]].stakes[parts[2]].direction
             measures.setdefault(parts[1], {}).setdefault("stakes", {})[parts[2]] = _sourced(
-                value, source, note(name))
+                value, source, note(name), direction)
     hashes = {k: v for k, v in data_hashes().items() if k != "behaviour.toml"}
     meta = {
         "fitted_on": [c["name"] for c in result.cases],
@@ -85,17 +92,20 @@ def behaviour_toml(result: CalibrationResult) -> str:
         "Behavioural coefficients of the vote-choice model (model/behaviour.py), CALIBRATED.\n"
         "Utility of supporting a measure:\n"
         "  y = intercept(measure) + beta_stance*stance + beta_stakes*stakes\n"
-        "      - beta_pressure*(sticks + carrots) + beta_peer*peers + beta_backlash*backlash\n"
-        "      + shock\n"
+        "      - beta_pressure*f_pressure*(sticks + carrots) + beta_grievance*f_grievance*sticks\n"
+        "      + beta_peer*peers + beta_backlash*f_backlash*backlash + shock\n"
         "P(against) = logistic(cut_low - y); P(for) = 1 - logistic(cut_high - y); abstain = rest.\n"
         f"Written by `eucoalition calibrate` (model/calibrate.py) on {names}. Coefficients with\n"
         "confidence \"calibrated\" were fitted (MAP toward the priors); the others are the priors\n"
         f"of {result.priors_path.name}, copied unchanged. [measures.<name>] holds calibrated\n"
         "intercepts and stakes weights that replace those of params/measures.toml in every run.\n"
-        "[meta] records the cases, seeds, replications, penalty, fit and data hashes.\n"
+        "[meta] records the cases, seeds, replications, penalty, fit and data hashes; [posterior]\n"
+        "the normal approximation runs draw their parameters from (fitted scales).\n"
         "Do not edit by hand: rerun the calibration.")
-    return toml_dumps({"meta": meta, "coefficients": coefficients, "measures": measures},
-                      header=header)
+    body = {"meta": meta, "coefficients": coefficients, "measures": measures}
+    if result.posterior() is not None:
+        body["posterior"] = result.posterior()
+    return toml_dumps(body, header=header)
 
 
 def write_behaviour(result: CalibrationResult, out: Path | str) -> Path:

@@ -10,10 +10,14 @@ log-likelihood is a smooth, deterministic function of them and scipy.optimize ca
 
 The fit is regularised toward documented priors: a Gaussian penalty with the prior means of
 params/behaviour_priors.toml (coefficients) and params/measures.toml (measure intercepts and
-stakes weights) and the prior sds of the ``[prior_sd]`` table of behaviour_priors.toml. The
-estimate is therefore the posterior mode (MAP); standard errors come from a central-difference
-Hessian of the penalised negative log-likelihood (Laplace approximation), 95% intervals are
-estimate +- 1.96 se.
+stakes weights) and the prior sds of the ``[prior_sd]`` table of behaviour_priors.toml. Every
+coefficient with a documented direction is fitted on the log scale of its magnitude (its
+*fitted scale*), so that no fit can reverse it; the intercepts, which have none, on their own
+scale. The estimate is the posterior mode (MAP); the posterior is approximated by a normal
+distribution in the fitted scales around it with the inverse of a central-difference Hessian
+as covariance (Laplace), written to the behaviour file's ``[posterior]`` and drawn from in
+runs (:mod:`model.abm.uncertainty`). 95% intervals are the fitted-scale estimate +- 1.96 se,
+mapped back (asymmetric for the directed coefficients).
 
 Free coefficients (``free``), by default :data:`FREE_DEFAULT`:
 
@@ -47,14 +51,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 from scipy.optimize import minimize
 
+from ..abm.uncertainty import from_theta, to_theta
 from ..errors import InputError
 from ..experiments.resolve import resolve
 from ..experiments.spec import ExperimentSpec, apply_overrides
 from ..inputs import catalogue
-from ..inputs.tables import PARAMS_DIR, read_toml
+from ..inputs.tables import PARAMS_DIR
 from ..io import file_sha256
 from ..stats import Z95, score
 from .cases import case_rule, council_populations, load_case, observed_hash, record, voting_states
@@ -67,45 +71,45 @@ __all__ = ["FREE_DEFAULT", "FITTABLE", "GROUPS", "DEFAULT_REPLICATIONS", "PRIORS
 
 FREE_DEFAULT = ("intercept", "stakes", "beta_stance", "cut_gap")
 #: Global coefficients that may be freed (each a name in params/behaviour.toml).
-FITTABLE = ("beta_stance", "beta_stakes", "beta_pressure", "beta_peer", "beta_backlash", "shock_sd")
+FITTABLE = ("beta_stance", "beta_stakes", "beta_pressure", "beta_peer", "beta_backlash",
+            "beta_grievance", "shock_sd")
 GROUPS = ("intercept", "stakes", "cut_gap", *FITTABLE)
 DEFAULT_REPLICATIONS = 250
 PRIORS_PATH = PARAMS_DIR / "behaviour_priors.toml"
-_BOUNDS = {"cut_gap": (0.05, 20.0), "shock_sd": (0.0, 5.0)}
+#: Search bounds in the fitted scale: the value itself, or the log of a directed magnitude
+#: (exp(-8) to exp(3), about 0.0003 to 20).
+_BOUNDS = {"identity": (-10.0, 10.0), "log": (-8.0, 3.0), "neglog": (-8.0, 3.0)}
 
 
 @dataclass(frozen=True)
 class Parameter:
     """One free coefficient: ``beta_stance``, ``cut_gap``, ``intercept.<measure>`` or
-    ``stakes.<measure>.<channel>``, with its Gaussian prior and search bounds."""
+    ``stakes.<measure>.<channel>``, with its prior (mean in natural units, sd in the fitted
+    scale), the fitted scale (``identity``, ``log`` or ``neglog``) and search bounds there."""
 
     name: str
     prior_mean: float
     prior_sd: float
+    transform: str = "identity"
     lower: float = -10.0
     upper: float = 10.0
 
+    @property
+    def theta0(self) -> float:
+        return to_theta(self.prior_mean, self.transform)
+
 
 def load_prior_sd(path: Path | str | None = None) -> dict[str, float]:
-    """Prior sds by group name from the ``[prior_sd]`` table of the priors file."""
-    path = Path(path) if path else PRIORS_PATH
-    raw = read_toml(path).get("prior_sd")
-    if not isinstance(raw, dict):
-        raise InputError("no [prior_sd] table", file=path, field="prior_sd")
-    out = {}
-    for name, body in raw.items():
-        if name not in GROUPS:
-            raise InputError(f"unknown coefficient (expected one of {', '.join(GROUPS)})",
-                             file=path, field=f"prior_sd.{name}")
-        try:
-            value = catalogue.Sourced(**body).value if isinstance(body, dict) else None
-        except ValidationError:
-            value = None
-        if value is None or not np.isfinite(value) or value <= 0:
-            raise InputError("expected {value > 0, source, confidence}", file=path,
-                             field=f"prior_sd.{name}")
-        out[name] = float(value)
-    return out
+    """Prior sds by group name from the ``[prior_sd]`` table of the priors file (values only;
+    :func:`model.inputs.catalogue.prior_sds` has their scales)."""
+    return {k: v.value for k, v in catalogue.prior_sds(Path(path) if path else None).items()}
+
+
+def _fitted_sd(sd: catalogue.Sourced, transform: str, mean: float) -> float:
+    """A prior sd in the fitted scale: as given on the log scale, or by the delta method."""
+    if transform == "identity" or sd.scale == "log":
+        return float(sd.value)
+    return float(sd.value / abs(mean))
 
 
 def _check_free(free: Sequence[str]) -> list[str]:
@@ -124,30 +128,38 @@ def _check_free(free: Sequence[str]) -> list[str]:
 
 def parameters(measures: Iterable[str], free: Sequence[str] = FREE_DEFAULT,
                priors_path: Path | str | None = None) -> list[Parameter]:
-    """The free parameters for cases on ``measures``, with their priors."""
+    """The free parameters for cases on ``measures``, with their priors and fitted scales."""
     free = _check_free(free)
-    prior = catalogue.coefficients(Path(priors_path) if priors_path else PRIORS_PATH).values()
-    sd = load_prior_sd(priors_path)
-    missing = [g for g in free if g not in sd]
+    priors_path = Path(priors_path) if priors_path else PRIORS_PATH
+    prior = catalogue.coefficients(priors_path)
+    sds = catalogue.prior_sds(priors_path)
+    missing = [g for g in free if g not in sds]
     if missing:
-        raise InputError(f"no prior sd for {', '.join(missing)}",
-                         file=priors_path or PRIORS_PATH, field="prior_sd")
+        raise InputError(f"no prior sd for {', '.join(missing)}", file=priors_path,
+                         field="prior_sd")
     out = []
     for group in free:
         if group in FITTABLE:
-            lo, hi = _BOUNDS.get(group, (-10.0, 10.0))
-            out.append(Parameter(group, prior[group], sd[group], lo, hi))
+            value = getattr(prior, group)
+            t = catalogue.transform_of(value)
+            out.append(Parameter(group, value.value, _fitted_sd(sds[group], t, value.value), t,
+                                 *_BOUNDS[t]))
         elif group == "cut_gap":
-            out.append(Parameter("cut_gap", prior["cut_high"] - prior["cut_low"], sd[group],
-                                 *_BOUNDS["cut_gap"]))
+            gap = prior.cut_high.value - prior.cut_low.value
+            out.append(Parameter("cut_gap", gap, _fitted_sd(sds[group], "log", gap), "log",
+                                 *_BOUNDS["log"]))
         else:
             for m in dict.fromkeys(measures):
                 measure = catalogue.measures()[m]
                 if group == "intercept":
-                    out.append(Parameter(f"intercept.{m}", measure.intercept.value, sd[group]))
+                    out.append(Parameter(f"intercept.{m}", measure.intercept.value,
+                                         sds[group].value, "identity", *_BOUNDS["identity"]))
                 else:
-                    out.extend(Parameter(f"stakes.{m}.{ch}", w.value, sd[group])
-                               for ch, w in measure.stakes.items())
+                    for ch, w in measure.stakes.items():
+                        t = catalogue.transform_of(w)
+                        out.append(Parameter(f"stakes.{m}.{ch}", w.value,
+                                             _fitted_sd(sds[group], t, w.value), t,
+                                             *_BOUNDS[t]))
     return out
 
 
@@ -177,7 +189,8 @@ class CaseLikelihood:
                                  file=file, field=f"overrides.{key}")
         base.update(spec.overrides)
         self.spec = apply_overrides(spec, base).model_copy(
-            update={"replications": self.replications, "seed": self.seed})
+            update={"replications": self.replications, "seed": self.seed,
+                    "fixed_parameters": True})
         self.scenario = resolve(self.spec)
         self.states = voting_states(spec)
         self.record = record(spec)
@@ -261,17 +274,21 @@ class Posterior:
         self.cases = list(cases)
         self.params = list(params)
         self.names = [p.name for p in params]
-        self.mean = np.array([p.prior_mean for p in params])
+        self.mean = np.array([p.theta0 for p in params])          # prior means, fitted scale
         self.sd = np.array([p.prior_sd for p in params])
         self.bounds = [(p.lower, p.upper) for p in params]
         self._memo: dict[bytes, list[np.ndarray]] = {}
         self.evaluations = 0
 
+    def natural(self, theta: np.ndarray) -> dict[str, float]:
+        """Parameter values in natural units from fitted-scale values."""
+        return {p.name: float(from_theta(t, p.transform)) for p, t in zip(self.params, theta)}
+
     def probabilities(self, theta: np.ndarray) -> list[np.ndarray]:
         theta = np.asarray(theta, dtype=float)
         key = theta.tobytes()
         if key not in self._memo:
-            values = dict(zip(self.names, theta.tolist()))
+            values = self.natural(theta)
             self._memo[key] = [c.probabilities(values) for c in self.cases]
             self.evaluations += 1
         return self._memo[key]
@@ -337,10 +354,26 @@ class CalibrationResult:
     priors_path: Path
     optimizer: dict
     warnings: list[str] = field(default_factory=list)
+    cov: np.ndarray | None = None         # fitted-scale covariance (inverse Hessian)
 
     @property
     def values(self) -> dict[str, float]:
-        return dict(zip([p.name for p in self.params], self.estimate.tolist()))
+        """The estimates in natural units."""
+        return {p.name: float(from_theta(t, p.transform))
+                for p, t in zip(self.params, self.estimate)}
+
+    def posterior(self) -> dict | None:
+        """The Laplace approximation written to the behaviour file (fitted scales)."""
+        if self.cov is None:
+            return None
+        return {"names": [p.name for p in self.params],
+                "transforms": [p.transform for p in self.params],
+                "mean": [float(t) for t in self.estimate],
+                "cov": [[float(x) for x in row] for row in self.cov],
+                "note": ("normal approximation in the fitted scales (log of the magnitude for "
+                         "a directed coefficient) around the MAP estimate, with the inverse "
+                         "Hessian of the penalised negative log-likelihood as covariance; runs "
+                         "draw from it per block of replications")}
 
     @property
     def in_sample_warning(self) -> str:
@@ -354,14 +387,18 @@ class CalibrationResult:
         return text
 
     def estimates(self) -> list[dict]:
+        """Each parameter in natural units: prior mean, prior sd and se in the fitted scale,
+        estimate and 95% interval (mapped back from the fitted scale)."""
         rows = []
         for p, est, se in zip(self.params, self.estimate, self.se):
             ok = bool(np.isfinite(se))
-            rows.append({"name": p.name, "prior_mean": p.prior_mean, "prior_sd": p.prior_sd,
-                         "estimate": float(est),
+            ends = sorted(float(from_theta(t, p.transform))
+                          for t in (est - Z95 * se, est + Z95 * se)) if ok else None
+            rows.append({"name": p.name, "scale": p.transform, "prior_mean": p.prior_mean,
+                         "prior_sd": p.prior_sd,
+                         "estimate": float(from_theta(est, p.transform)),
                          "se": float(se) if ok else None,
-                         "ci95": [float(est - Z95 * se), float(est + Z95 * se)]
-                         if ok else None})
+                         "ci95": ends})
         return rows
 
     def to_dict(self) -> dict:
@@ -381,13 +418,15 @@ class CalibrationResult:
             "in_sample_warning": self.in_sample_warning,
             "warnings": self.warnings,
             "optimizer": self.optimizer,
+            "posterior": self.posterior(),
         }
 
 
 def penalty_text(priors_path: Path) -> str:
-    return (f"Gaussian (MAP): 0.5 * sum(((value - prior mean) / prior sd)^2); prior means from "
-            f"{priors_path.name} [coefficients] and measures.toml (intercepts, stakes), "
-            f"prior sds from {priors_path.name} [prior_sd]")
+    return (f"Gaussian (MAP) in the fitted scales: 0.5 * sum(((theta - prior theta) / prior "
+            f"sd)^2), theta the value or, for a coefficient with a documented direction, the log "
+            f"of its magnitude; prior means from {priors_path.name} [coefficients] and "
+            f"measures.toml (intercepts, stakes), prior sds from {priors_path.name} [prior_sd]")
 
 
 def _scores(post: Posterior, probs: list[np.ndarray], named: list[np.ndarray] | None = None,
@@ -529,9 +568,11 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
     theta = res.x
     H = post.hessian(theta)
     warnings = []
+    cov = None
     try:
         np.linalg.cholesky(H)
-        se = np.sqrt(np.diag(np.linalg.inv(H)))
+        cov = np.linalg.inv(H)
+        se = np.sqrt(np.diag(cov))
     except np.linalg.LinAlgError:
         H = None
         se = np.full(len(theta), np.nan)
@@ -568,4 +609,4 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
         replications=int(replications), priors_path=priors_path,
         optimizer={"method": "L-BFGS-B", "success": bool(res.success), "message": str(res.message),
                    "iterations": int(res.nit), "model_runs": post.evaluations * len(likelihoods)},
-        warnings=warnings)
+        warnings=warnings, cov=cov)

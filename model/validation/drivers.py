@@ -49,13 +49,13 @@ def final_probabilities(scenario: Scenario, replications: int, seed: int, *,
     """Mean final-round P(for, abstain, against) of every state (27 x 3), as the ``states``
     table of :func:`model.experiments.run.run_experiment` has them, without sampling the final vote
     (which calibration does not need)."""
-    model = CouncilModel(scenario, replications, seed, point=point)
+    model = CouncilModel(scenario, replications, seed, point=point, collect=False)
     for _ in range(scenario.rounds):
         model.step()
     return model.probabilities.mean(axis=1)
 
 
-TERMS = ("intercept", "stance", "stakes", "pressure", "peers", "backlash")
+TERMS = ("intercept", "stance", "stakes", "pressure", "grievance", "peers", "backlash")
 
 
 def prediction_drivers(scenario: Scenario, seed: int) -> pd.DataFrame:
@@ -63,12 +63,14 @@ def prediction_drivers(scenario: Scenario, seed: int) -> pd.DataFrame:
     track (no preference shock) split into its terms.
 
     Columns: iso2, the :data:`TERMS` (intercept, beta_stance*stance, beta_stakes*stakes,
-    -beta_pressure*(sticks + carrots), beta_peer*peers, beta_backlash*backlash), ``utility``
+    -beta_pressure*f_pressure*(sticks + carrots), beta_grievance*f_grievance*sticks,
+    beta_peer*peers, beta_backlash*f_backlash*backlash; f_* the measure's forces), ``utility``
     (their sum), ``stakes.<channel>`` (beta_stakes * weight * exposure; present when no
     Commission lever rescaled the stakes) and the cut points.
     """
     model, _ = simulate(scenario, 1, seed)
     c = scenario.coef
+    f = scenario.forces
     rows = []
     levers = bool(model.commission.active)
     for i, agent in enumerate(model.member_states):
@@ -78,9 +80,12 @@ def prediction_drivers(scenario: Scenario, seed: int) -> pd.DataFrame:
                "intercept": model.intercept,
                "stance": c["beta_stance"] * agent.stance,
                "stakes": c["beta_stakes"] * agent.stakes,
-               "pressure": -c["beta_pressure"] * float(agent.pressure(expected=True)),
+               "pressure": -c["beta_pressure"] * f.get("pressure", 1.0)
+               * float(agent.pressure(expected=True)),
+               "grievance": c.get("beta_grievance", 0.0) * f.get("grievance", 0.0)
+               * agent.visible_stick,
                "peers": c["beta_peer"] * float(model.peers_expected[i]),
-               "backlash": c["beta_backlash"] * model.backlash_for(i)}
+               "backlash": c["beta_backlash"] * f.get("backlash", 1.0) * model.backlash_for(i)}
         row["utility"] = float(model.expected_utility[i])
         if not levers:
             for ch, w in scenario.stakes_weights.items():

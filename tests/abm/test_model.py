@@ -18,6 +18,7 @@ from model.experiments.resolve import resolve
 from model.experiments.results import write_outputs
 from model.experiments.run import run_experiment
 from model.experiments.spec import apply_overrides, load_spec
+from model.inputs import catalogue
 from model.stats import wilson_interval
 
 
@@ -77,10 +78,11 @@ def test_one_mesa_model_carries_all_replications():
 
 @pytest.mark.parametrize("measure", ["ev_cvd", "aci_determination", "cfsp_statement"])
 def test_exact_adoption_probability_agrees_with_monte_carlo(measure):
-    # No preference shocks and no China: every replication has the same vote probabilities,
-    # so the exact passage probability (model.power) is the true adoption probability.
+    # No preference shocks, no China and no parameter draws: every replication has the same vote
+    # probabilities, so the exact passage probability (model.power) is the true adoption
+    # probability.
     spec = load_spec({"name": "exact", "measure": measure, "rounds": 3, "replications": 20000,
-                      "seed": 11, "overrides": {"shock_sd": 0.0}})
+                      "seed": 11, "overrides": {"shock_sd": 0.0}, "fixed_parameters": True})
     result = run_experiment(spec)
     probs = result.states.set_index("iso2")[["p_for", "p_abstain", "p_against"]]
     exact = passage_probability(result.summary["rule"], probs)
@@ -107,7 +109,9 @@ def test_more_budget_never_raises_adoption_of_a_measure_china_opposes(strategy):
 
 
 def test_divide_and_rule_spends_on_exposed_pivotal_states():
-    spec = with_china(small(FLAGSHIP), strategy="divide_and_rule", budget=0.5)
+    # China plans on the central parameters; with them fixed, its targeting is what is tested
+    spec = with_china(small(FLAGSHIP, fixed_parameters=True), strategy="divide_and_rule",
+                      budget=0.5)
     result = run_experiment(spec)
     spend = result.states.set_index("iso2")["targeted_share"]
     targets = spend[spend > 0].index
@@ -144,20 +148,23 @@ def test_more_car_exports_to_china_lower_germanys_support_for_ev_duties_and_a_ca
     assert further.loc["DE", "p_for"] < more.loc["DE", "p_for"]
 
 
-@pytest.mark.parametrize("measure", ["ev_cvd", "aci_determination", "fdi_screening"])
+@pytest.mark.parametrize("measure", sorted(catalogue.measures()))
 def test_every_stake_moves_support_in_its_documented_direction(measure):
-    spec = load_spec({"name": "dir", "measure": measure, "rounds": 3, "replications": 250,
+    """More exposure on a channel moves every exposed state the way params/measures.toml
+    documents - with the shipped (calibrated) weights and with parameters drawn per block."""
+    spec = load_spec({"name": "dir", "measure": measure, "rounds": 3, "replications": 500,
                       "seed": 3})
     scenario = resolve(spec)
+    documented = catalogue.measures()[measure].stakes
     base = run_experiment(spec).states.set_index("iso2")["p_for"]
-    for channel, weight in scenario.stakes_weights.items():
-        if weight == 0:
-            continue
+    for channel, prior in documented.items():
+        sign = 1 if prior.direction == "+" else -1
+        assert np.sign(scenario.stakes_weights[channel]) == sign, (measure, channel)
         exposed = [s for i, s in enumerate(scenario.all_states)
                    if scenario.exposure[i, scenario.channels.index(channel)] > 0]
         moved = run_experiment(apply_overrides(spec, {f"exposure.{channel}": 1.5}))
         delta = moved.states.set_index("iso2")["p_for"][exposed] - base[exposed]
-        assert (np.sign(delta) == np.sign(weight)).all(), (measure, channel)
+        assert (np.sign(delta) == sign).all(), (measure, channel)
 
 
 def test_backlash_hardens_others_against_visible_coercion():
@@ -168,8 +175,11 @@ def test_backlash_hardens_others_against_visible_coercion():
 
 
 def test_commission_levers_help_the_measure():
-    flag = small(FLAGSHIP, replications=1000)
-    levers = small(EXPERIMENTS / "aci_rare_earth_eu_levers.toml", replications=1000)
+    # at the central parameters; with draws the sign is uncertain (a smaller squeeze also
+    # means less backlash, and some draws weigh backlash heavily)
+    flag = small(FLAGSHIP, replications=1000, fixed_parameters=True)
+    levers = small(EXPERIMENTS / "aci_rare_earth_eu_levers.toml", replications=1000,
+                   fixed_parameters=True)
     a, b = run_experiment(flag), run_experiment(levers)
     assert b.summary["p_adopted"] >= a.summary["p_adopted"]
     assert set(b.summary["commission_levers_used"]) == {"crma_stockpile", "solidarity_compensation"}

@@ -76,7 +76,8 @@ def test_states_table_matches_the_two_runs(flagship_vs_no_pressure):
         assert r["delta_p_for"] == pytest.approx(expected, abs=2e-6)
     shifts = [r["shift"] for r in rows]
     assert shifts == sorted(shifts, reverse=True)
-    assert rows[0]["iso2"] in ("DE", "ES")       # the states China targets move most
+    targeted = {iso for iso, r in a.items() if r["targeted_share"] > 0}
+    assert targeted and rows[0]["iso2"] in targeted    # the states China targets move most
 
 
 def test_coalitions_are_minimal_blocking_sets_of_real_votes(flagship_vs_no_pressure):
