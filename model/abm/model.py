@@ -126,7 +126,7 @@ class CouncilModel(mesa.Model):
         if unc is not None and unc.params:
             sizes = self.streams.sizes
             z = block_normals(seed, first_block, len(sizes), unc.names)
-            theta = unc.mean[None, :] + z @ unc.chol.T
+            theta = unc.draw_theta(z)
             self.theta_blocks = theta
             natural = unc.natural(theta)
             for j, name in enumerate(unc.names):

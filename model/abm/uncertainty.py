@@ -83,9 +83,16 @@ class ParameterSet:
         return np.stack([from_theta(theta[:, j], p.transform)
                          for j, p in enumerate(self.params)], axis=1)
 
+    def draw_theta(self, z: np.ndarray) -> np.ndarray:
+        """Fitted-scale values (B, k) from standard normals (B, k), row by row with the same
+        arithmetic whatever B (a matrix product's rounding can depend on its shape, and a
+        run's bytes must not depend on how its replications are split)."""
+        z = np.atleast_2d(z)
+        return self.mean[None, :] + (z[:, None, :] * self.chol[None, :, :]).sum(axis=2)
+
     def draw(self, z: np.ndarray) -> np.ndarray:
         """Natural values (B, k) from standard normals (B, k)."""
-        return self.natural(self.mean[None, :] + z @ self.chol.T)
+        return self.natural(self.draw_theta(z))
 
     def centre(self) -> dict[str, float]:
         """The central values (the estimate or the prior) in natural units."""

@@ -186,7 +186,7 @@ def _print_backtest(report: dict, details: bool = False) -> None:
 
 def _print_calibration(result: dict, out: Path) -> None:
     names = ", ".join(c["name"] for c in result["cases"])
-    console.print(f"[bold]Calibration[/bold] on {names}: {result['n_obs']} recorded positions, "
+    console.print(f"[bold]Calibration[/bold] on {names}: {result['n_obs']} recorded observations, "
                   f"{len(result['free'])} free coefficients, {result['replications']:,} "
                   f"replications per run")
     estimates = table("Estimates (MAP toward the priors; sd and se in the fitted scale, log for "
@@ -231,6 +231,9 @@ def backtest_cmd(
     misfits: int = typer.Option(5, help="Worst-predicted states to explain per case."),
     details: bool = typer.Option(False, "--details", help="With several cases, also print "
                                                           "each case's tables."),
+    fixed_parameters: bool = typer.Option(
+        False, "--fixed-parameters", help="Score the model at its estimates, without "
+                                          "parameter draws (what calibration fits)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Score the model against recorded decisions beside simple baselines; explain misfits.
@@ -251,6 +254,7 @@ def backtest_cmd(
     with progress_bar("steps") as bar:
         report = backtest(cases, replications=replications, seed=seed,
                           coefficients=coefficients, misfits=misfits,
+                          fixed_parameters=fixed_parameters,
                           progress=(lambda d, t: bar("cases", d, t)) if bar else None)
     if as_json:
         emit_json(report)

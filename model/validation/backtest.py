@@ -76,6 +76,7 @@ def _pooled(parts: list[tuple[int, dict]]) -> dict:
 
 def backtest(cases: Iterable, *, replications: int | None = None, seed: int | None = None,
              coefficients: Path | str | None = None, misfits: int = 5,
+             fixed_parameters: bool = False,
              progress: Callable[[int, int], None] | None = None) -> dict:
     """Run each case and score the model and the baselines against the recorded votes.
 
@@ -87,6 +88,8 @@ def backtest(cases: Iterable, *, replications: int | None = None, seed: int | No
         uses anyway); another file's coefficients and measure values are applied as overrides,
         and the case's own overrides still win.
     misfits : how many of the worst-predicted states to explain per case.
+    fixed_parameters : score the model at its estimates (no parameter draws; what calibration
+        fits), instead of as a run draws them.
     progress : called as progress(cases_done, cases_total).
 
     Returns
@@ -111,7 +114,8 @@ def backtest(cases: Iterable, *, replications: int | None = None, seed: int | No
     holdout = meta.get("holdout", {}) if isinstance(meta.get("holdout"), dict) else {}
     several = len(loaded) > 1
 
-    prepared = _prepare(loaded, behaviour if coefficients else None, replications, seed)
+    prepared = _prepare(loaded, behaviour if coefficients else None, replications, seed,
+                        fixed_parameters)
 
     out_cases, pooled, totals = [], {}, {"model": 0.0, "uniform": 0.0}
     for c, (spec, path, scenario, named, y, X, rec) in enumerate(prepared):
@@ -190,7 +194,8 @@ def backtest(cases: Iterable, *, replications: int | None = None, seed: int | No
             "cases": out_cases, "overall": overall, "notes": notes}
 
 
-def _prepare(loaded, behaviour: Path | None, replications, seed) -> list[tuple]:
+def _prepare(loaded, behaviour: Path | None, replications, seed,
+             fixed_parameters: bool = False) -> list[tuple]:
     """Each case resolved, with its record, named states, their codes and exposures."""
     prepared = []
     for spec, path in loaded:
@@ -200,6 +205,8 @@ def _prepare(loaded, behaviour: Path | None, replications, seed) -> list[tuple]:
             spec = apply_overrides(spec, extra)
         update = {k: v for k, v in (("replications", replications), ("seed", seed))
                   if v is not None}
+        if fixed_parameters:
+            update["fixed_parameters"] = True
         spec = spec.model_copy(update=update) if update else spec
         scenario = resolve(spec)
         rec = record(spec)

@@ -379,7 +379,8 @@ class CalibrationResult:
     def in_sample_warning(self) -> str:
         names = ", ".join(c["name"] for c in self.cases)
         text = (f"in-sample: the coefficients were fitted on {names} ({self.n_obs} recorded "
-                f"positions, {len(self.params)} free coefficients); figures on "
+                f"observations - named positions, totals, shares, outcomes - "
+                f"{len(self.params)} free coefficients); figures on "
                 f"{'that case' if len(self.cases) == 1 else 'those cases'} flatter the model")
         if self.held_out:
             text += (f" (log-loss in-sample {self.in_sample['overall']['log_loss']:.3f}, "
@@ -583,7 +584,7 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
     n_obs = sum(c.n_obs for c in likelihoods)
     if len(loaded) <= 2:
         warnings.append(f"weak fit: {len(loaded)} case{'s' if len(loaded) > 1 else ''} "
-                        f"({n_obs} recorded positions) for {len(params)} free coefficients; the "
+                        f"({n_obs} recorded observations) for {len(params)} free coefficients; the "
                         "estimates lean on the priors and the intervals are wide")
     for p, x in zip(params, theta):
         if np.isclose(x, p.lower) or np.isclose(x, p.upper):

@@ -102,9 +102,11 @@ def test_each_point_runs_with_its_own_point_index(small_file, uninterrupted):
     for point in (0, 4):
         direct = run_experiment(plan.point_spec(point), point=point)
         assert results.loc[point, "p_adopted"] == direct.summary["p_adopted"]
-    # more Chinese money, less chance of a coercion determination (for the targeted strategy)
+    # more Chinese money, less chance of a coercion determination (for the targeted strategy):
+    # exactly on the expected track China plans on, and never more in the simulated votes
     dr = results[results["china.strategy"] == "divide_and_rule"].set_index("china.budget")
-    assert dr.loc[1.0, "p_adopted"] < dr.loc[0.0, "p_adopted"]
+    assert dr.loc[1.0, "p_adopted_expected_track"] < dr.loc[0.0, "p_adopted_expected_track"]
+    assert dr.loc[1.0, "p_adopted"] <= dr.loc[0.0, "p_adopted"]
 
 
 def test_interrupted_sweep_resumes_to_identical_bytes(small_file, uninterrupted, tmp_path):

@@ -58,7 +58,7 @@ def test_drivers_add_up_to_each_states_latent_support():
 # --- the back-test -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def report():
-    return backtest([CASE], replications=250, misfits=4)
+    return backtest([CASE], replications=250, misfits=4, fixed_parameters=True)
 
 
 def test_backtest_json_shape_and_consistency(report):
@@ -95,22 +95,17 @@ def test_misfits_are_the_states_with_least_probability_on_their_vote(report):
         assert total == pytest.approx(m["utility"], abs=1e-3)
 
 
-def test_shipped_calibration_beats_the_baselines_and_says_it_is_in_sample(report):
-    """The calibrated model against every baseline on log-loss, like with like: in-sample
-    against uniform and majority; its recorded leave-one-state-out score against every
-    held-out baseline. (In-sample, the 6-parameter exposure logit fitted by maximum
-    likelihood on these 27 votes is not beaten: see the test below.)"""
+def test_shipped_calibration_is_labelled_in_sample_and_beats_the_simple_baselines(report):
+    """The shipped coefficients were fitted on the library: every case of it is in-sample, and
+    says so. In-sample the calibrated model beats uniform and the majority rule on the October
+    vote; its held-out figures come from `eucoalition validate` (README)."""
     case = report["cases"][0]
     base = case["baselines"]
     assert case["model_in_sample"] and "ev_cvd_2024_10_04" in report["fitted_on"]
     assert "in-sample" in report["in_sample_warning"]
     assert case["log_loss"] < base["uniform"]["log_loss"]
     assert case["log_loss"] < base["majority_in_sample"]["log_loss"]
-    held = case["model_held_out"]
-    assert held["method"] == "leave-one-state-out"
-    for name in ("uniform", "majority_leave_one_state_out", "exposure_logit_leave_one_state_out"):
-        assert held["log_loss"] < base[name]["log_loss"], name
-    assert held["log_loss"] > case["log_loss"]          # held out is harder than in-sample
+    assert any("in-sample" in n for n in report["notes"])
 
 
 def test_in_sample_the_exposure_logit_still_fits_the_vote_more_closely(report):
@@ -122,7 +117,8 @@ def test_in_sample_the_exposure_logit_still_fits_the_vote_more_closely(report):
 
 def test_priors_file_backtests_the_uncalibrated_model_as_calibration_recorded_it():
     meta = tomllib.loads((PARAMS_DIR / "behaviour.toml").read_text(encoding="utf-8"))["meta"]
-    out = backtest([CASE], replications=meta["replications"], coefficients=PRIORS, misfits=0)
+    out = backtest([CASE], replications=meta["replications"], coefficients=PRIORS, misfits=0,
+                   fixed_parameters=True)
     case = out["cases"][0]
     assert not case["model_in_sample"] and out["fitted_on"] == []
     recorded = meta["prior_model"]["cases"]["ev_cvd_2024_10_04"]

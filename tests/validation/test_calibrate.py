@@ -146,24 +146,45 @@ def test_calibration_is_deterministic_and_writes_a_loadable_behaviour_file(tmp_p
 
 
 # --- the shipped calibration -------------------------------------------------------------------
+LIBRARY = sorted((PARAMS_DIR / "votes").glob("*.toml"))
+
+
 def test_shipped_behaviour_file_records_what_it_was_fitted_on():
     raw = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
     meta = raw["meta"]
-    assert meta["fitted_on"] == ["ev_cvd_2024_10_04"]
-    # the case file and the priors it was fitted with are the ones shipped (else: recalibrate)
-    assert meta["case_files"]["ev_cvd_2024_10_04"]["sha256"] == file_sha256(CASE)
+    # fitted on the whole library, each case file and the priors as shipped (else: recalibrate)
+    assert sorted(meta["fitted_on"]) == sorted(p.stem for p in LIBRARY)
+    for path in LIBRARY:
+        assert meta["case_files"][path.stem]["sha256"] == file_sha256(path), path.name
+        assert meta["seed"][path.stem] == load_case(path).seed
     assert meta["priors_sha256"] == file_sha256(PRIORS_PATH)
-    assert meta["seed"]["ev_cvd_2024_10_04"] == load_case(CASE).seed
-    assert meta["holdout"]["method"] == "leave-one-state-out"
-    assert "weak fit" in " ".join(meta["warnings"])
+    assert meta["free"][-4:] == ["beta_stance", "beta_stakes", "beta_pressure", "cut_gap"]
     coef = catalogue.coefficients(SHIPPED)
-    for name in ("beta_stance", "cut_low", "cut_high"):
+    for name in ("beta_stance", "beta_stakes", "beta_pressure", "cut_low", "cut_high"):
         field = getattr(coef, name)
-        assert field.confidence == "calibrated" and "ev_cvd_2024_10_04" in field.source
-    assert coef.beta_pressure.confidence == "assumption"
-    cal = catalogue.calibrated_measures(SHIPPED)["ev_cvd"]
-    assert set(cal.stakes) == set(catalogue.measures()["ev_cvd"].stakes)
-    assert cal.intercept.confidence == "calibrated" and "95% interval" in cal.intercept.note
+        assert field.confidence == "calibrated" and "ev_cvd_2024_10_04" in field.source, name
+    assert coef.beta_peer.confidence == "assumption"
+    measures = {load_case(p).measure for p in LIBRARY}
+    cal = catalogue.calibrated_measures(SHIPPED)
+    assert set(cal) == measures
+    for name in measures:
+        assert cal[name].intercept.confidence == "calibrated"
+        assert "95% interval" in cal[name].intercept.note
+        assert cal[name].stakes == {}            # stakes keep their priors, scaled by beta_stakes
+
+
+def test_the_shipped_posterior_is_a_proper_normal_over_the_free_parameters():
+    post = catalogue.posterior(SHIPPED)
+    meta = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))["meta"]
+    assert post["names"] == meta["free"]
+    cov = np.array(post["cov"])
+    assert np.allclose(cov, cov.T) and np.all(np.linalg.eigvalsh(cov) > 0)
+    values = catalogue.coefficients(SHIPPED)
+    # its centre is the estimate written beside it (in natural units)
+    for name, transform, theta in zip(post["names"], post["transforms"], post["mean"]):
+        if name.startswith("beta_"):
+            assert transform == "log"
+            assert np.exp(theta) == pytest.approx(getattr(values, name).value, abs=1e-6)
 
 
 def test_experiments_pick_up_the_calibrated_intercept_unless_they_override_it():
@@ -172,7 +193,9 @@ def test_experiments_pick_up_the_calibrated_intercept_unless_they_override_it():
     spec = load_spec(EV)
     scenario = resolve(spec)
     assert scenario.intercept == cal.intercept.value != prior.intercept.value
-    assert scenario.stakes_weights == {ch: s.value for ch, s in cal.stakes.items()}
+    expected = {ch: s.value for ch, s in prior.stakes.items()}
+    expected.update({ch: s.value for ch, s in cal.stakes.items()})
+    assert scenario.stakes_weights == expected
     overridden = resolve(apply_overrides(spec, {"intercept": -0.25, "stakes.cars": 0.0}))
     assert overridden.intercept == -0.25 and overridden.stakes_weights["cars"] == 0.0
     # a measure nobody calibrated keeps its prior
@@ -182,7 +205,7 @@ def test_experiments_pick_up_the_calibrated_intercept_unless_they_override_it():
 
 def test_shipped_file_reproduces_the_recorded_in_sample_fit():
     meta = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))["meta"]
-    out = backtest([CASE], replications=meta["replications"], misfits=0)
+    out = backtest([CASE], replications=meta["replications"], misfits=0, fixed_parameters=True)
     recorded = meta["in_sample"]["cases"]["ev_cvd_2024_10_04"]
     assert out["cases"][0]["log_loss"] == pytest.approx(recorded["log_loss"], abs=1e-4)
 
