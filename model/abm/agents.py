@@ -26,7 +26,10 @@ class MemberState(mesa.Agent):
 
     Each round it turns its stance, the measure's stakes for it, China's sticks and carrots,
     its peers' expected votes and any backlash against coercion of others into probabilities of
-    for / abstain / against (ordered logit, :mod:`model.abm.behaviour`).
+    for / abstain / against (ordered logit, :mod:`model.abm.behaviour`). The rule is written
+    once, in :meth:`deliberate_all`, and applied to every state at once: one array operation
+    per round over states and replications. A state's sticks and carrots are its rows of the
+    model's (states, replications) arrays.
     """
 
     def __init__(self, model, index: int, iso2: str, population: int, stance: float,
@@ -38,9 +41,8 @@ class MemberState(mesa.Agent):
         self.stance = stance
         self.participating = participating
         self.shock = shock                              # (R,) preference draw per replication
-        R = model.replications
-        self.stick = np.zeros(R)
-        self.carrot = np.zeros(R)
+        self.stick = model.sticks[index]                # (R,) views into the model's arrays
+        self.carrot = model.carrots[index]
         self.stick_expected = 0.0
         self.carrot_expected = 0.0
         self.visible_stick = 0.0                        # coercion others can see (for backlash)
@@ -51,28 +53,44 @@ class MemberState(mesa.Agent):
     def stakes(self) -> float:
         return float(self.model.stakes[self.index])
 
-    def pressure(self, expected: bool = False):
-        """Sticks (offset by any solidarity compensation) plus carrots."""
-        keep = 1.0 - self.model.compensation if self.visible_stick > 0 else 1.0
-        if expected:
-            return keep * self.stick_expected + self.carrot_expected
-        return keep * self.stick + self.carrot
-
     # --- verbs -------------------------------------------------------------------------------
-    def deliberate(self) -> None:
-        """Update this round's vote probabilities (all replications and the expected track)."""
-        m = self.model
-        c = m.coef
-        r = m.coef_r
-        backlash = m.backlash_for(self.index)
-        y = utility(m.intercept_r, self.stance, m.stakes_r[self.index], self.pressure(),
-                    self.visible_stick, m.peers[self.index], backlash, self.shock, r, m.forces)
-        y_exp = utility(m.intercept, self.stance, self.stakes, self.pressure(expected=True),
-                        self.visible_stick, m.peers_expected[self.index], backlash, 0.0, c,
-                        m.forces)
-        m.next_probabilities[self.index] = vote_probabilities(y, r["cut_low"], r["cut_high"])
-        m.next_expected[self.index] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
-        m.expected_utility[self.index] = y_exp
+    @classmethod
+    def felt(cls, model) -> dict[str, np.ndarray]:
+        """What every state weighs this round besides its stance and stakes, as arrays over
+        states (and replications): ``pressure`` (n, R) and ``pressure_expected`` (n,), sticks
+        offset by any solidarity compensation once coercion is visible, plus carrots;
+        ``visible`` coercion of the state itself (grievance); ``backlash``, the visible
+        coercion of the other participants."""
+        m = model
+        states = m.member_states
+        visible = np.array([a.visible_stick for a in states])
+        keep = np.where(visible > 0, 1.0 - m.compensation, 1.0)
+        stick_exp = np.array([a.stick_expected for a in states])
+        carrot_exp = np.array([a.carrot_expected for a in states])
+        seen = visible * m.participating
+        return {"visible": visible,
+                "backlash": (seen.sum() - seen) / max(int(m.participating.sum()), 1),
+                "pressure": keep[:, None] * m.sticks + m.carrots,
+                "pressure_expected": keep * stick_exp + carrot_exp}
+
+    @classmethod
+    def deliberate_all(cls, model) -> None:
+        """Every state updates this round's vote probabilities, in all replications and on the
+        expected track (no shock, threats at their credibility), from :meth:`felt`."""
+        m = model
+        f = cls.felt(m)
+        stance = np.array([a.stance for a in m.member_states])
+        stakes_r = m.stakes_r if np.ndim(m.stakes_r) == 2 else np.asarray(m.stakes_r)[:, None]
+        y = utility(m.intercept_r, stance[:, None], stakes_r, f["pressure"],
+                    f["visible"][:, None], m.peers, f["backlash"][:, None], m.shock.T, m.coef_r,
+                    m.forces)
+        y_exp = utility(m.intercept, stance, np.asarray(m.stakes, dtype=float),
+                        f["pressure_expected"], f["visible"], m.peers_expected, f["backlash"],
+                        0.0, m.coef, m.forces)
+        r, c = m.coef_r, m.coef
+        m.next_probabilities[:] = vote_probabilities(y, r["cut_low"], r["cut_high"])
+        m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
+        m.expected_utility[:] = y_exp
 
     def receive(self, size, kind: str, believed: np.ndarray, credibility: float,
                 central: float | None = None) -> None:
@@ -168,7 +186,7 @@ class China(mesa.Agent):
     def step(self) -> None:
         """Plan this round's spending, then land every use that is due."""
         m = self.model
-        for alloc in self.plan():
+        for alloc in m.plan.china(m.round, self.plan):
             self.commit(alloc, m.round)
             m.agent_of[alloc.target].spend_received += alloc.spend
             self.log.append({"round": m.round, "instrument": alloc.instrument,
@@ -205,14 +223,22 @@ class Commission(mesa.Agent):
         self.respond_below = respond_below
         self.active: dict[str, float] = {}
 
-    def step(self) -> None:
-        """Pull every available lever once the trigger is met (at once if it is 1)."""
-        m = self.model
+    def decide(self) -> list[str] | None:
+        """The levers to pull this round: every available one not yet active once the trigger
+        is met (at once if it is 1); None when nothing is left to decide."""
         if not self.available or len(self.active) == len(self.available):
+            return None
+        if self.respond_below >= 1.0 or self.model.expected_adoption() < self.respond_below:
+            return [name for name in self.available if name not in self.active]
+        return []
+
+    def step(self) -> None:
+        """Pull the levers decided this round (or replayed from the run's plan)."""
+        m = self.model
+        pulled = m.plan.commission(m.round, self.decide)
+        if pulled is None:
             return
-        if self.respond_below >= 1.0 or m.expected_adoption() < self.respond_below:
-            for name, strength in self.available.items():
-                if name not in self.active:
-                    self.active[name] = strength
-                    get_lever(name).apply(m, strength)
-            m.refresh_stakes()
+        for name in pulled:
+            self.active[name] = self.available[name]
+            get_lever(name).apply(m, self.available[name])
+        m.refresh_stakes()

@@ -51,9 +51,13 @@ def vote_probabilities(y, cut_low: float, cut_high: float) -> np.ndarray:
     if not np.all(np.asarray(cut_low) < np.asarray(cut_high)):
         raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
     y = np.asarray(y, dtype=float)
-    p_against = expit(cut_low - y)
+    out = np.empty((*np.broadcast_shapes(y.shape, np.shape(cut_low), np.shape(cut_high)), 3))
+    p_against = out[..., AGAINST]
+    expit(cut_low - y, out=p_against)
     p_not_for = expit(cut_high - y)
-    return np.stack([1.0 - p_not_for, p_not_for - p_against, p_against], axis=-1)
+    np.subtract(1.0, p_not_for, out=out[..., FOR])
+    np.subtract(p_not_for, p_against, out=out[..., ABSTAIN])
+    return out
 
 
 def sample_votes(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:

@@ -16,9 +16,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from ..treaty.positions import ABSENT, CHOICES
+from ..treaty.pivotal import pivotal_states, tally
+from ..treaty.positions import ABSENT
 from .agents import China, Commission, MemberState
 from .behaviour import COLUMNS, sample_votes
+from .plan import Plan
 from .scenario import Scenario
 from .strategies import Allocation
 from .streams import BLOCK, Streams, block_sizes
@@ -37,13 +39,19 @@ ROUND_COLUMNS = ("round", "iso2", *STATE_REPORTERS)
 
 @dataclass
 class RunOutput:
-    """Raw arrays of one model run (R replications)."""
+    """What one model run (R replications) keeps: a few bytes per replication (its outcome and
+    votes) and reductions whose size does not grow with R but by one row per block of 250.
+
+    The final-round probabilities are kept as sums per block (not per replication), so the
+    mean over a whole run is the same sum of the same block sums however the run was split
+    into chunks or processes."""
 
     states: list[str]
-    outcomes: np.ndarray          # (R,) index into rule.outcomes
-    votes: np.ndarray             # (R, n) position codes
-    probabilities: np.ndarray     # (n, R, 3) final-round for/abstain/against
-    pivotal: np.ndarray           # (n, R) bool: a single switch of this state changes the outcome
+    outcomes: np.ndarray          # (R,) int8 index into rule.outcomes
+    votes: np.ndarray             # (R, n) int8 position codes
+    probability_sums: np.ndarray  # (n, blocks, 3) final-round for/abstain/against, summed per block
+    pivotal_counts: np.ndarray    # (n,) replications in which a single switch of the state
+                                  # changes whether the measure is adopted
     expected: np.ndarray          # (n, 3) final expected-track probabilities
     rounds: pd.DataFrame          # per round and participating state: ROUND_COLUMNS
     china_log: list[dict]
@@ -52,15 +60,27 @@ class RunOutput:
     block_sizes: list[int] | None = None   # replications per block, in order
     theta: np.ndarray | None = None        # (blocks, k) parameter draws in fitted scales
 
+    @property
+    def mean_probabilities(self) -> np.ndarray:
+        """(n, 3) final-round probabilities averaged over every replication."""
+        return self.probability_sums.sum(axis=1) / len(self.outcomes)
+
+    @property
+    def p_pivotal(self) -> np.ndarray:
+        """(n,) share of replications in which the state is pivotal."""
+        return self.pivotal_counts / len(self.outcomes)
+
 
 class CouncilModel(mesa.Model):
     """Member states under Chinese pressure before a vote; R replications in lockstep."""
 
     def __init__(self, scenario: Scenario, replications: int, seed: int, *, point: int = 0,
-                 first_block: int = 0, block_size: int = BLOCK, collect: bool = True) -> None:
+                 first_block: int = 0, block_size: int = BLOCK, collect: bool = True,
+                 plan: Plan | None = None) -> None:
         super().__init__(seed=seed)
         self.scenario = scenario
         self.collect = collect          # per-round records (rounds.csv); calibration skips them
+        self.plan = Plan() if plan is None else plan    # China's and the Commission's decisions
         self.replications = R = int(replications)
         self.streams = Streams(seed, point, first_block, block_sizes(R, block_size))
         self.round = 0
@@ -87,10 +107,12 @@ class CouncilModel(mesa.Model):
         self.stakes = scenario.stakes(self.exposure)
         self.stakes_r = self._stakes_r()
         n = len(self.all_states)
-        shock = self.streams.normal("shock", (n,)) * self._as_column(self.coef_r["shock_sd"])
+        self.shock = self.streams.normal("shock", (n,)) * self._as_column(self.coef_r["shock_sd"])
+        self.sticks = np.zeros((n, R))          # China's sticks and carrots felt, per state and
+        self.carrots = np.zeros((n, R))         # replication (each state holds its own rows)
         for i, iso in enumerate(self.all_states):
             MemberState(self, i, iso, int(self.populations[i]), float(scenario.stance[i]),
-                        shock[:, i], bool(self.participating[i]))
+                        self.shock[:, i], bool(self.participating[i]))
         self.member_states = self.agents_by_type[MemberState]
         self.agent_of = {a.iso2: a for a in self.member_states}
         self.china = China(self, scenario.strategy, scenario.budget)
@@ -179,11 +201,6 @@ class CouncilModel(mesa.Model):
                                            self.stake_scale_all)
         self.stakes_r = self._stakes_r()
 
-    def backlash_for(self, index: int) -> float:
-        part = self.participating
-        visible = np.array([a.visible_stick for a in self.member_states]) * part
-        return float((visible.sum() - visible[index]) / max(int(part.sum()), 1))
-
     def expected_adoption(self) -> float:
         """Exact P(measure adopted in the end) from the expected-track probabilities."""
         from ..treaty.power import passage_probability
@@ -208,7 +225,7 @@ class CouncilModel(mesa.Model):
 
     def _deliberate(self) -> None:
         self._update_peers()
-        self.member_states.do("deliberate")
+        MemberState.deliberate_all(self)
         self.probabilities, self.next_probabilities = self.next_probabilities, self.probabilities
         self.expected, self.next_expected = self.next_expected.copy(), self.expected
 
@@ -234,17 +251,20 @@ class CouncilModel(mesa.Model):
         u = self.streams.uniform("vote", (n,))                                        # (R, n)
         votes = sample_votes(self.probabilities.transpose(1, 0, 2), u)
         votes[:, ~self.participating] = ABSENT
-        pops, rule = self.populations, self.rule
-        outcomes = rule.evaluate(votes, pops)
-        adopted = rule.adopted(outcomes)
-        pivotal = np.zeros((n, self.replications), dtype=bool)
-        for i in np.flatnonzero(self.participating):
-            for alt in CHOICES:
-                trial = votes.copy()
-                trial[:, i] = alt
-                changed = rule.adopted(rule.evaluate(trial, pops)) != adopted
-                pivotal[i] |= changed & (votes[:, i] != alt)
+        camps = tally(votes, self.populations)
+        outcomes = self.rule.outcome_index(camps)
+        pivotal = pivotal_states(self.rule, votes, self.populations)
         return votes, outcomes, pivotal
+
+    def release(self) -> None:
+        """Let the model and its arrays be freed once the caller drops it.
+
+        Mesa 3 numbers agents from a class-level table keyed by model (``mesa.Agent._ids``),
+        which keeps every model ever built alive; a long run builds one model per chunk, so it
+        removes its own entry when done."""
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
 
     def run(self, on_round=None) -> RunOutput:
         """Step through every round (calling ``on_round()`` after each), then vote."""
@@ -252,10 +272,13 @@ class CouncilModel(mesa.Model):
             self.step()
             if on_round is not None:
                 on_round()
+        self.plan.complete = True
         votes, outcomes, pivotal = self.final_vote()
+        starts = np.concatenate([[0], np.cumsum(self.streams.sizes)[:-1]]).astype(np.intp)
         return RunOutput(
-            states=list(self.all_states), outcomes=outcomes, votes=votes,
-            probabilities=self.probabilities.copy(), pivotal=pivotal, expected=self.expected.copy(),
+            states=list(self.all_states), outcomes=np.asarray(outcomes, dtype=np.int8),
+            votes=votes, probability_sums=np.add.reduceat(self.probabilities, starts, axis=1),
+            pivotal_counts=pivotal.sum(axis=1), expected=self.expected.copy(),
             rounds=self.rounds_table(), china_log=self.china.log,
             levers_used=dict(self.commission.active),
             spend=np.array([a.spend_received for a in self.member_states]),

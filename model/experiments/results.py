@@ -71,14 +71,15 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
     k = int(adopted.sum())
     lo, hi = wilson_interval(k, R)
     part = [i for i, s in enumerate(out.states) if s in set(scenario.states)]
-    mean_p = out.probabilities.mean(axis=1)
+    mean_p = out.mean_probabilities
+    p_pivotal = out.p_pivotal
     total_spend = float(out.spend.sum())
     state_rows = [{
         "iso2": out.states[i],
         "p_for": float(mean_p[i, FOR]),
         "p_abstain": float(mean_p[i, ABSTAIN]),
         "p_against": float(mean_p[i, AGAINST]),
-        "p_pivotal": float(out.pivotal[i].mean()),
+        "p_pivotal": float(p_pivotal[i]),
         "targeted_share": float(out.spend[i] / total_spend) if total_spend > 0 else 0.0,
     } for i in part]
     expected = pd.DataFrame(out.expected[part], columns=list(COLUMNS),

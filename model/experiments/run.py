@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..abm.model import ROUND_COLUMNS, CouncilModel, RunOutput
+from ..abm.plan import Plan
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
 from ..errors import InputError
@@ -85,8 +86,8 @@ def _save_chunk(path: Path, out: RunOutput) -> None:
 
     buf = io.BytesIO()
     extra = {} if out.theta is None else {"theta": out.theta}
-    np.savez(buf, outcomes=out.outcomes, votes=out.votes, probabilities=out.probabilities,
-             pivotal=out.pivotal, expected=out.expected, spend=out.spend,
+    np.savez(buf, outcomes=out.outcomes, votes=out.votes, probability_sums=out.probability_sums,
+             pivotal_counts=out.pivotal_counts, expected=out.expected, spend=out.spend,
              rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
              levers=text(out.levers_used), blocks=np.array(out.block_sizes or [], dtype=np.int64),
              **extra)
@@ -100,12 +101,16 @@ def _load_chunk(path: Path, states: list[str]) -> RunOutput:
         return json.loads(z[name].tobytes())
 
     return RunOutput(states=states, outcomes=z["outcomes"], votes=z["votes"],
-                     probabilities=z["probabilities"], pivotal=z["pivotal"], expected=z["expected"],
+                     probability_sums=z["probability_sums"], pivotal_counts=z["pivotal_counts"],
+                     expected=z["expected"],
                      rounds=pd.DataFrame(text("rounds"))[list(ROUND_COLUMNS)],
                      china_log=text("china"), levers_used=text("levers"), spend=z["spend"],
                      block_sizes=[int(b) for b in z["blocks"]] if "blocks" in z else None,
                      theta=z.get("theta"))
 
+
+#: Version of the saved chunk files; a resume directory of another format is started afresh.
+_CHUNK_FORMAT = 2
 
 _MEAN_COLUMNS = ["p_for", "p_abstain", "p_against", "stick", "carrot"]
 
@@ -122,8 +127,8 @@ def _combine(parts: list[RunOutput]) -> RunOutput:
     return RunOutput(
         states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
         votes=np.concatenate([p.votes for p in parts]),
-        probabilities=np.concatenate([p.probabilities for p in parts], axis=1),
-        pivotal=np.concatenate([p.pivotal for p in parts], axis=1), expected=first.expected,
+        probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
+        pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0), expected=first.expected,
         rounds=rounds, china_log=first.china_log, levers_used=first.levers_used,
         spend=first.spend,
         block_sizes=[b for p in parts for b in (p.block_sizes or [])],
@@ -134,6 +139,7 @@ def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> Non
     """Keep saved chunks only if they belong to this very run (same spec, point, data and
     version); otherwise clear them, so an edited experiment never reuses stale chunks."""
     stamp = json.dumps({"spec": spec.model_dump(mode="json"), "point": point,
+                        "chunk_format": _CHUNK_FORMAT,
                         "data": data_hashes(user_tables(spec)), "version": __version__},
                        sort_keys=True)
     marker = resume_dir / "run.json"
@@ -148,11 +154,12 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
                  chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
                  progress: Callable[[int, int], None] | None = None) -> RunOutput:
     """Run a resolved scenario in chunks of whole blocks and combine them."""
-    plan = _chunks(replications, chunk)
-    total_rounds = len(plan) * scenario.rounds
+    chunks = _chunks(replications, chunk)
+    total_rounds = len(chunks) * scenario.rounds
     done = 0
     parts = []
-    for first_block, size in plan:
+    plan = Plan()       # recorded by the first chunk that runs, replayed by the others
+    for first_block, size in chunks:
         cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
         if cache is not None and cache.exists():
             parts.append(_load_chunk(cache, list(scenario.all_states)))
@@ -167,7 +174,11 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
             if progress:
                 progress(done, total_rounds)
 
-        out = CouncilModel(scenario, size, seed, point=point, first_block=first_block).run(tick)
+        model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
+                             plan=plan)
+        out = model.run(tick)
+        model.release()         # peak memory stays one chunk's worth, whatever R
+        del model
         if cache is not None:
             _save_chunk(cache, out)
         parts.append(out)

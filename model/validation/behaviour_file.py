@@ -89,13 +89,14 @@ def behaviour_toml(result: CalibrationResult) -> str:
         meta["holdout"] = result.held_out
     meta["data_sha256"] = hashes
     header = (
-        "Behavioural coefficients of the vote-choice model (model/behaviour.py), CALIBRATED.\n"
+        "Behavioural coefficients of the vote-choice model (model/abm/behaviour.py), CALIBRATED.\n"
         "Utility of supporting a measure:\n"
         "  y = intercept(measure) + beta_stance*stance + beta_stakes*stakes\n"
         "      - beta_pressure*f_pressure*(sticks + carrots) + beta_grievance*f_grievance*sticks\n"
         "      + beta_peer*peers + beta_backlash*f_backlash*backlash + shock\n"
         "P(against) = logistic(cut_low - y); P(for) = 1 - logistic(cut_high - y); abstain = rest.\n"
-        f"Written by `eucoalition calibrate` (model/calibrate.py) on {names}. Coefficients with\n"
+        "Written by `eucoalition calibrate` (model/validation/calibrate.py) on "
+        f"{names}. Coefficients with\n"
         "confidence \"calibrated\" were fitted (MAP toward the priors); the others are the priors\n"
         f"of {result.priors_path.name}, copied unchanged. [measures.<name>] holds calibrated\n"
         "intercepts and stakes weights that replace those of params/measures.toml in every run.\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..abm.agents import MemberState
 from ..abm.behaviour import COLUMNS
 from ..abm.model import CouncilModel, RunOutput
 from ..abm.scenario import Scenario
@@ -73,6 +74,7 @@ def prediction_drivers(scenario: Scenario, seed: int) -> pd.DataFrame:
     f = scenario.forces
     rows = []
     levers = bool(model.commission.active)
+    felt = MemberState.felt(model)
     for i, agent in enumerate(model.member_states):
         if not model.participating[i]:
             continue
@@ -81,11 +83,11 @@ def prediction_drivers(scenario: Scenario, seed: int) -> pd.DataFrame:
                "stance": c["beta_stance"] * agent.stance,
                "stakes": c["beta_stakes"] * agent.stakes,
                "pressure": -c["beta_pressure"] * f.get("pressure", 1.0)
-               * float(agent.pressure(expected=True)),
+               * float(felt["pressure_expected"][i]),
                "grievance": c.get("beta_grievance", 0.0) * f.get("grievance", 0.0)
                * agent.visible_stick,
                "peers": c["beta_peer"] * float(model.peers_expected[i]),
-               "backlash": c["beta_backlash"] * f.get("backlash", 1.0) * model.backlash_for(i)}
+               "backlash": c["beta_backlash"] * f.get("backlash", 1.0) * float(felt["backlash"][i])}
         row["utility"] = float(model.expected_utility[i])
         if not levers:
             for ch, w in scenario.stakes_weights.items():

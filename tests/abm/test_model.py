@@ -70,8 +70,12 @@ def test_one_mesa_model_carries_all_replications():
     assert isinstance(model, mesa.Model)
     assert len(model.agents) == 27 + 2
     out = model.run()
-    assert out.probabilities.shape == (27, 300, 3)
-    assert np.allclose(out.probabilities.sum(axis=-1), 1.0)
+    assert model.probabilities.shape == (27, 300, 3)
+    assert np.allclose(model.probabilities.sum(axis=-1), 1.0)
+    # the output keeps block sums (300 = one block of 250 and one of 50), not every replication
+    assert out.probability_sums.shape == (27, 2, 3)
+    assert np.allclose(out.probability_sums.sum(axis=1), model.probabilities.sum(axis=1))
+    assert np.allclose(out.mean_probabilities.sum(axis=-1), 1.0)
     single = CouncilModel(scenario, replications=1, seed=5).run()   # R = 1 is an ordinary ABM
     assert single.votes.shape == (1, 27)
 
