@@ -1,75 +1,109 @@
-"""Benchmark: one ensemble-vectorised model with R = 10,000 against 10,000 models with R = 1.
+"""Benchmark: the flagship at R = 10^4, 10^5 and 10^6, this code beside the code as it was.
 
-Both sides run the same experiment (the flagship by default) in this process, so the ratio is
-robust to a noisy machine. The R = 1 side runs a sample of models and scales the time up to
-10,000 (the models are independent and identical in cost); the script says how many it ran.
+Each measurement runs in a fresh process (so its peak memory is its own): the process loads
+the package, warms it with a 250-replication run, then times ``run_experiment`` on R
+replications and reports seconds, microseconds per replication and peak resident memory.
+The baseline is the same measurement on another revision of the repository (default: the
+commit before the performance work, checked out into a temporary git worktree), run in the same
+invocation, so the ratios are fair on a noisy machine. Also printed: ``eucoalition run`` at
+R = 10,000 against the warm API call, both of this code.
 
-Usage: python benchmarks/abm.py [EXPERIMENT.toml] [--sample 40]
-Targets (issue 3): ratio >= 50x; 10,000 replications of a 12-round experiment under 2 s.
+Usage: python benchmarks/abm.py [--sizes 10000,100000,1000000] [--baseline REV] [--no-baseline]
+Targets (issue 13): R = 10^6 under 20 s and under 1 GiB; per-replication cost at R = 10^5 at
+least 4x lower than the baseline's; `eucoalition run` at R = 10^4 within 1.5 s of the API call.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-from model.abm.model import CouncilModel
-from model.experiments.resolve import resolve
-from model.experiments.spec import load_spec
-
 ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = "experiments/aci_rare_earth_divide_and_rule.toml"
+BASELINE = "a5ac719"      # the last commit before issue 13 (same model, same numbers)
+
+CHILD = r"""
+import json, resource, sys, time
+from model import run_experiment
+flagship, R = sys.argv[1], int(sys.argv[2])
+run_experiment(flagship, replications=250)                    # warm: imports, params, caches
+start = time.perf_counter()
+result = run_experiment(flagship, replications=R)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "p_adopted": result.summary["p_adopted"],
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
 
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
+def measure(root: Path, R: int) -> dict:
+    """One fresh process running the flagship at R replications from the code in ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(root / FLAGSHIP), str(R)],
+                          cwd=root, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"error": last[:120]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cli_against_api(R: int = 10_000) -> tuple[float, float]:
+    """Wall time of `eucoalition run` (a fresh process, output written) and of the warm API."""
+    with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        subprocess.run([sys.executable, "-m", "model", "run", FLAGSHIP, "--replications", str(R),
+                        "--out", str(Path(tmp) / "out")], cwd=ROOT, check=True,
+                       capture_output=True)
+        cli = time.perf_counter() - start
+    api = measure(ROOT, R)["seconds"]
+    return cli, api
+
+
+def line(label: str, R: int, m: dict) -> str:
+    if "error" in m:
+        return f"{label:>9} R={R:>9,}: {m['error']}"
+    return (f"{label:>9} R={R:>9,}: {m['seconds']:7.2f} s  {m['seconds'] / R * 1e6:6.1f} us/rep  "
+            f"peak {m['peak_mib']:6.0f} MiB  P(adopted) {m['p_adopted']:.4f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", nargs="?",
-                        default=str(ROOT / "experiments" / "aci_rare_earth_divide_and_rule.toml"))
-    parser.add_argument("--replications", type=int, default=10_000)
-    parser.add_argument("--sample", type=int, default=40, help="R=1 models actually run")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
+    parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
-
-    spec = load_spec(args.experiment)
-    R = args.replications
-    measure(spec, R, args)
-    # The same without China's planning (exact criticality + MILP each round, which the R = 1
-    # models repeat and the ensemble does once): the ratio of the array work alone.
-    quiet = spec.model_copy(update={"china": spec.china.model_copy(update={"strategy": "none",
-                                                                            "budget": 0.0})})
-    print()
-    measure(quiet, R, args, label=" (China's strategy set to none)")
-
-
-def measure(spec, R: int, args, label: str = "") -> None:
-    scenario = resolve(spec)
-
-    ensemble = best_of(lambda: CouncilModel(scenario, R, spec.seed).run(), args.repeat)
-
-    def singles():
-        for r in range(args.sample):
-            CouncilModel(scenario, 1, spec.seed, first_block=r).run()
-
-    sample_time = best_of(singles, 1)
-    per_model = sample_time / args.sample
-    scaled = per_model * R
-    print(f"experiment: {spec.name}{label} ({spec.measure}, {spec.rounds} rounds, "
-          f"China: {spec.china.strategy})")
-    print(f"one model, R={R:,} replications in lockstep: {ensemble:.3f} s (best of {args.repeat})")
-    print(f"{R:,} separate R=1 models: {scaled:.1f} s (ran {args.sample}, "
-          f"{per_model * 1000:.1f} ms each, scaled x{R / args.sample:g})")
-    print(f"ratio (separate / ensemble): {scaled / ensemble:.0f}x   [target >= 50x]")
-    print(f"target 10,000 replications x 12 rounds under 2 s: "
-          f"{'met' if ensemble < 2.0 and R >= 10_000 and spec.rounds >= 12 else 'NOT met'}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        old = None
+        if not args.no_baseline:
+            old = Path(tmp) / "baseline"
+            subprocess.run(["git", "worktree", "add", "--detach", str(old), args.baseline],
+                           cwd=ROOT, check=True, capture_output=True)
+        try:
+            print(f"flagship {FLAGSHIP}; {os.cpu_count()} CPUs; baseline "
+                  f"{args.baseline if old else 'none'}")
+            for R in sizes:
+                new = measure(ROOT, R)
+                print(line("this code", R, new))
+                if old is not None:
+                    base = measure(old, R)
+                    print(line("baseline", R, base))
+                    if "error" not in base and "error" not in new:
+                        print(f"{'':>9} ratio (baseline / this code): time "
+                              f"{base['seconds'] / new['seconds']:.2f}x, peak memory "
+                              f"{base['peak_mib'] / new['peak_mib']:.2f}x")
+        finally:
+            if old is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT,
+                               capture_output=True)
+    cli, api = cli_against_api()
+    print(f"eucoalition run at R=10,000: {cli:.2f} s; warm API call {api:.2f} s; "
+          f"difference {cli - api:.2f} s  [target <= 1.5 s]")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,9 @@ def _warm() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=8,
+    parser.add_argument("--points", type=int, default=64,
                         help="design points (budget levels x 2 strategies)")
-    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--replications", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=12)
     args = parser.parse_args()
     from dask.distributed import Client, LocalCluster

@@ -94,17 +94,19 @@ def _kinds(thresholds, total: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def _sum_by_member(values: np.ndarray) -> np.ndarray:
-    """Row j: the sum of ``values`` over the subsets (rows, in bitmask order) containing j.
+    """(m, K): row j is the sum of ``values`` (K, 2^m; subsets on the last axis in bitmask
+    order) over the subsets containing j, in int64.
 
-    Folds out the highest bit at each step (about 2 * 2^m additions per column, no BLAS,
-    whose threads are slow to start on a busy machine).
+    Folds out the highest bit at each step (about 2 * 2^m additions per row, on contiguous
+    rows; no BLAS, whose threads are slow to start on a busy machine).
     """
-    m = int(values.shape[0]).bit_length() - 1
-    out = np.zeros((m, *values.shape[1:]), dtype=values.dtype)
+    values = np.asarray(values, dtype=np.int64)
+    m = int(values.shape[-1]).bit_length() - 1
+    out = np.zeros((m, values.shape[0]), dtype=np.int64)
     for j in range(m - 1, -1, -1):
         half = 1 << j
-        out[j] = values[half:].sum(axis=0)
-        values = values[:half] + values[half:]
+        out[j] = values[:, half:].sum(axis=1)
+        values = values[:, :half] + values[:, half:]
     return out
 
 
@@ -277,20 +279,21 @@ def swing_counts(g: Game) -> SwingCounts:
         a_idx, b_idx = _split(n)
         A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
         n_b = len(B.sizes)
-        counts_a = np.zeros((len(A.sizes), len(ks)), dtype=np.int64)
-        counts_b = np.zeros((n_b, len(ks)), dtype=np.int64)
+        # one row per quota size (contiguous writes); a subset's count fits in 32 bits
+        counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
+        counts_b = np.zeros((len(ks), n_b), dtype=np.int32)
         for r, start, stop, lo, hi in _search(B, A, ks, ts):
-            counts_a[start:stop, r] = hi - lo
+            counts_a[r, start:stop] = hi - lo
             # B's sorted subset q completes every A subset with lo <= q < hi: one search
             # direction serves both halves
             edges = np.bincount(lo, minlength=n_b + 1) - np.bincount(hi, minlength=n_b + 1)
-            counts_b[:, r] = np.cumsum(edges[:n_b])
-        totals = counts_a.sum(axis=0)
-        if not np.array_equal(totals, counts_b.sum(axis=0)):
+            np.cumsum(edges[:n_b], out=counts_b[r])
+        totals = counts_a.sum(axis=1, dtype=np.int64)
+        if not np.array_equal(totals, counts_b.sum(axis=1, dtype=np.int64)):
             raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
         for half, counts in ((A, counts_a), (B, counts_b)):
             # (m, K): winning coalitions of each quota size containing each player of the half
-            inside = _sum_by_member(half.unsort(counts))
+            inside = _sum_by_member(counts.take(half.inverse, axis=1))
             w_in[np.ix_(half.members, ks)] = inside
         w_out[:, ks] = totals[None, :] - w_in[:, ks]
         winning[ks] = totals
