@@ -104,6 +104,24 @@ def main() -> None:
     print(f"brute force for n=27 ESTIMATED by scaling the n={n_small} time by 2^{27 - n_small} = "
           f"{2 ** (27 - n_small)}: {estimate:.1f} s (not measured)")
     print(f"ratio brute(27, estimated) / exact power_indices(27, cold): {estimate / t_power:,.0f}x")
+    larger_councils(eu27_time=t_power)
+
+
+def larger_councils(eu27_time: float) -> None:
+    """Exact power of an enlarged Council: the shipped 35-member composition plus one
+    candidate-sized state (36), and a 44-member table (the largest a user table may hold),
+    populations drawn at random between Malta's and Germany's (seeded)."""
+    from model.treaty.engine import power_of_game
+
+    rng = np.random.default_rng(2026)
+    for n, target in ((36, 0.1), (44, 2.0)):
+        pops = {f"S{i:02d}": int(p) for i, p in enumerate(rng.integers(500_000, 84_000_000, n))}
+        start = time.perf_counter()
+        power_of_game(get_rule("qmv").game(pops))
+        t = time.perf_counter() - start
+        print(f"power_indices('qmv'), {n} members (cold, one run): {t:7.3f} s "
+              f"({t / eu27_time:,.0f}x the EU27)  [target < {target:g} s: "
+              f"{'met' if t < target else 'NOT met'}]")
 
 
 if __name__ == "__main__":

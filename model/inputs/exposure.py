@@ -207,15 +207,18 @@ def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
     raw = pd.DataFrame(0.0, index=pd.Index(members, name="iso2"),
                        columns=[c.name for c in CHANNELS])
     prov, used_rows, no_gdp = [], set(), set()
+    gdp_of = {iso: g for iso, g in gdp.groupby("iso2", sort=False)}
+    none = gdp.iloc[:0]
     for ch in CHANNELS:
         rows = known[(known["sector"] == ch.sector) & (known["indicator"] == ch.indicator)]
+        rows_of = {iso: r for iso, r in rows.groupby("iso2", sort=False)}
         for iso in members:
-            mine = rows[rows["iso2"] == iso]
-            if mine.empty:
+            mine = rows_of.get(iso)
+            if mine is None:
                 prov.append((iso, ch.name, 0.0, "", "", "not found",
                              "no figure in params/exposures.csv known by then"))
                 continue
-            cell, reason = _cell(ch, mine, gdp[gdp["iso2"] == iso], float(population.loc[iso]))
+            cell, reason = _cell(ch, mine, gdp_of.get(iso, none), float(population.loc[iso]))
             if cell is None:
                 no_gdp |= {int(r) for r in mine["row"]}
                 prov.append((iso, ch.name, 0.0, "", "", "not found", reason))
