@@ -136,6 +136,7 @@ class CouncilModel(mesa.Model):
             "round": lambda a: a.model.round, "iso2": "iso2",
             "participating": "participating", **STATE_REPORTERS}})
         self._deliberate()                      # opening positions, before any pressure
+        self._forget_agent_ids()
 
     # --- parameter draws (model.abm.uncertainty) -----------------------------------------
     def _draw_parameters(self, seed: int, first_block: int) -> None:
@@ -256,12 +257,13 @@ class CouncilModel(mesa.Model):
         pivotal = pivotal_states(self.rule, votes, self.populations)
         return votes, outcomes, pivotal
 
-    def release(self) -> None:
-        """Let the model and its arrays be freed once the caller drops it.
+    def _forget_agent_ids(self) -> None:
+        """Let the model and its arrays be freed once its user drops it.
 
         Mesa 3 numbers agents from a class-level table keyed by model (``mesa.Agent._ids``),
-        which keeps every model ever built alive; a long run builds one model per chunk, so it
-        removes its own entry when done."""
+        which keeps every model ever built alive: a long run (one model per chunk) or a
+        calibration (thousands of models) would hold all their arrays. Every agent of this
+        model is created in ``__init__``, so the entry is removed at its end."""
         ids = getattr(mesa.Agent, "_ids", None)
         if isinstance(ids, dict):
             ids.pop(self, None)

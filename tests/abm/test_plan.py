@@ -3,6 +3,9 @@ later chunk; a chunked run equals a whole one; finished chunks' models are freed
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import mesa
 import pandas as pd
 from helpers import EXPERIMENTS, FLAGSHIP
@@ -44,8 +47,15 @@ def test_a_chunked_run_with_commission_levers_equals_a_whole_run():
         pd.testing.assert_frame_equal(getattr(chunked, name), getattr(whole, name))
 
 
-def test_finished_chunks_release_their_models():
+def test_models_are_freed_once_dropped():
+    """Mesa's class-level id table must not keep models (and their arrays) alive: a run of
+    many chunks, or a calibration building thousands of models, would hold them all."""
     spec = small(FLAGSHIP, replications=750)
-    before = sum(isinstance(m, CouncilModel) for m in mesa.Agent._ids)
     run_scenario(resolve(spec), 750, spec.seed, chunk=250)
-    assert sum(isinstance(m, CouncilModel) for m in mesa.Agent._ids) == before
+    model = CouncilModel(resolve(spec), 250, spec.seed)
+    model.run()
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
+    assert not any(isinstance(m, CouncilModel) for m in mesa.Agent._ids)
