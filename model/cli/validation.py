@@ -348,6 +348,9 @@ def calibrate_cmd(
     held_out: str = typer.Option("auto", help="Held-out scores: auto (leave-one-case-out with "
                                               "several cases, else leave-one-state-out), "
                                               "cases, states or none."),
+    free_sign: str = typer.Option(
+        "", help="Coefficients whose documented direction the fit may reverse (comma-separated:"
+                 " e.g. beta_pressure, stakes, stakes.ev_cvd.trade); recorded in the file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Fit behavioural coefficients to recorded votes (MAP) and write a behaviour file.
@@ -369,7 +372,8 @@ def calibrate_cmd(
     names = [x.strip() for x in free.split(",") if x.strip()]
     with progress_bar("steps") as bar:
         result = calibrate(cases, free=names, replications=replications, seed=seed,
-                           priors_path=priors, held_out=held_out, progress=bar)
+                           priors_path=priors, held_out=held_out, progress=bar,
+                           free_signs=[x.strip() for x in free_sign.split(",") if x.strip()])
     target = write_behaviour(result, target)
     if as_json:
         emit_json({**result.to_dict(), "out": str(target)})

@@ -129,7 +129,7 @@ def adoption_chart(rows: list[tuple[str, float, float, float]], path: Path) -> P
     ax.set_yticks(ys, [r[0] for r in rows])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-    ax.set_xlabel("P(measure adopted), 95% CI")
+    ax.set_xlabel("P(measure adopted), 95% interval")
     ax.grid(axis="x", color="0.85", linewidth=0.6)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     return _save(fig, path)
@@ -210,7 +210,14 @@ def sweep_chart(table: pd.DataFrame, parameters: list[dict], path: Path) -> Path
                         capsize=3)
             ax.set_xticks(np.arange(len(agg)), [str(v) for v in agg.index])
     ax.set_xlabel(x_name)
-    ax.set_ylabel("P(measure adopted), 95% CI")
+    ax.set_ylabel("P(measure adopted), Monte Carlo 95% CI")
+    if {"p_adopted_total_lo", "p_adopted_total_hi"} <= set(table.columns):
+        # the bands are Monte Carlo noise only; say how wide the honest intervals are
+        lo, hi = table["p_adopted_total_lo"].min(), table["p_adopted_total_hi"].max()
+        if hi - lo > 0:
+            ax.set_title(f"Bands: Monte Carlo noise only. With parameter uncertainty the "
+                         f"points' 95% intervals span {pct(lo)}-{pct(hi)} (points.csv).",
+                         fontsize=7, color="0.3", loc="left")
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     ax.set_ylim(bottom=0)
     ax.grid(color="0.9", linewidth=0.6)

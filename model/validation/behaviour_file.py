@@ -15,6 +15,10 @@ from .calibrate import CalibrationResult, penalty_text
 __all__ = ["behaviour_toml", "write_behaviour"]
 
 
+#: Appended to the note of a coefficient whose documented direction the user freed.
+FREED = "; its documented direction was freed by the user (--free-sign): the fit may reverse it"
+
+
 def _sourced(value: float, source: str, note: str, direction: str | None = None) -> dict:
     out = {"value": round(float(value), 6), "source": source, "confidence": "calibrated",
            "note": note}
@@ -44,8 +48,9 @@ def behaviour_toml(result: CalibrationResult) -> str:
     values = result.values
     for key in catalogue.Coefficients.model_fields:
         if key in values:
-            coefficients[key] = _sourced(values[key], source, note(key),
-                                         getattr(prior, key).direction)
+            freed = key in result.signs_freed
+            coefficients[key] = _sourced(values[key], source, note(key) + (
+                FREED if freed else ""), None if freed else getattr(prior, key).direction)
         elif key in ("cut_low", "cut_high") and "cut_gap" in values:
             p = prior.values()
             mid = (p["cut_low"] + p["cut_high"]) / 2
@@ -61,9 +66,10 @@ def behaviour_toml(result: CalibrationResult) -> str:
         if parts[0] == "intercept":
             measures.setdefault(parts[1], {})["intercept"] = _sourced(value, source, note(name))
         elif parts[0] == "stakes":
-            direction = catalogue.measures()[parts[1]].stakes[parts[2]].direction
+            freed = name in result.signs_freed
+            direction = None if freed else catalogue.measures()[parts[1]].stakes[parts[2]].direction
             measures.setdefault(parts[1], {}).setdefault("stakes", {})[parts[2]] = _sourced(
-                value, source, note(name), direction)
+                value, source, note(name) + (FREED if freed else ""), direction)
     hashes = {k: v for k, v in data_hashes().items() if k != "behaviour.toml"}
     meta = {
         "fitted_on": [c["name"] for c in result.cases],
@@ -71,6 +77,7 @@ def behaviour_toml(result: CalibrationResult) -> str:
         "case_files": {c["name"]: {"file": c["file"] or "", "sha256": c["sha256"] or "",
                                    "date": c["date"], "seed": c["seed"]} for c in result.cases},
         "free": [p.name for p in result.params],
+        "signs_freed": list(result.signs_freed),
         "replications": result.replications,
         "seed": {c["name"]: c["seed"] for c in result.cases},
         "priors": result.priors_path.name,

@@ -126,10 +126,41 @@ def _check_free(free: Sequence[str]) -> list[str]:
     return free
 
 
+def _check_free_signs(free_signs: Sequence[str]) -> set[str]:
+    """Coefficients whose documented direction the user frees (fitted on their value, so the
+    fit may reverse the sign): any name in FITTABLE but the cut gap, ``stakes`` (every stakes
+    weight) or one weight ``stakes.MEASURE.CHANNEL``."""
+    out = set(free_signs)
+    for name in out:
+        parts = name.split(".")
+        ok = (name in FITTABLE or name == "stakes"
+              or (parts[0] == "stakes" and len(parts) == 3
+                  and parts[1] in catalogue.measures()
+                  and parts[2] in catalogue.measures()[parts[1]].stakes))
+        if not ok or name == "cut_gap":
+            raise InputError(f"cannot free the sign of '{name}' (a coefficient name, 'stakes' or "
+                             "'stakes.MEASURE.CHANNEL'; the cut gap is always positive)",
+                             field="free_signs")
+    return out
+
+
+def _documented_direction(name: str, priors_path: Path) -> str | None:
+    """The documented direction of a free parameter (None if it has none)."""
+    parts = name.split(".")
+    if parts[0] == "stakes":
+        return catalogue.measures()[parts[1]].stakes[parts[2]].direction
+    if name in FITTABLE:
+        return getattr(catalogue.coefficients(priors_path), name).direction
+    return None
+
+
 def parameters(measures: Iterable[str], free: Sequence[str] = FREE_DEFAULT,
-               priors_path: Path | str | None = None) -> list[Parameter]:
-    """The free parameters for cases on ``measures``, with their priors and fitted scales."""
+               priors_path: Path | str | None = None,
+               free_signs: Sequence[str] = ()) -> list[Parameter]:
+    """The free parameters for cases on ``measures``, with their priors and fitted scales;
+    a coefficient named in ``free_signs`` is fitted on its value (its sign may change)."""
     free = _check_free(free)
+    freed = _check_free_signs(free_signs)
     priors_path = Path(priors_path) if priors_path else PRIORS_PATH
     prior = catalogue.coefficients(priors_path)
     sds = catalogue.prior_sds(priors_path)
@@ -141,7 +172,7 @@ def parameters(measures: Iterable[str], free: Sequence[str] = FREE_DEFAULT,
     for group in free:
         if group in FITTABLE:
             value = getattr(prior, group)
-            t = catalogue.transform_of(value)
+            t = "identity" if group in freed else catalogue.transform_of(value)
             out.append(Parameter(group, value.value, _fitted_sd(sds[group], t, value.value), t,
                                  *_BOUNDS[t]))
         elif group == "cut_gap":
@@ -156,7 +187,8 @@ def parameters(measures: Iterable[str], free: Sequence[str] = FREE_DEFAULT,
                                          sds[group].value, "identity", *_BOUNDS["identity"]))
                 else:
                     for ch, w in measure.stakes.items():
-                        t = catalogue.transform_of(w)
+                        t = ("identity" if {"stakes", f"stakes.{m}.{ch}"} & freed
+                             else catalogue.transform_of(w))
                         out.append(Parameter(f"stakes.{m}.{ch}", w.value,
                                              _fitted_sd(sds[group], t, w.value), t,
                                              *_BOUNDS[t]))
@@ -355,6 +387,7 @@ class CalibrationResult:
     optimizer: dict
     warnings: list[str] = field(default_factory=list)
     cov: np.ndarray | None = None         # fitted-scale covariance (inverse Hessian)
+    signs_freed: list[str] = field(default_factory=list)   # directions the user let go
 
     @property
     def values(self) -> dict[str, float]:
@@ -407,6 +440,7 @@ class CalibrationResult:
         return {
             "cases": self.cases,
             "free": [p.name for p in self.params],
+            "signs_freed": list(self.signs_freed),
             "estimates": self.estimates(),
             "log_likelihood": self.log_likelihood,
             "log_posterior": self.log_posterior,
@@ -525,9 +559,33 @@ def _held_out(post: Posterior, theta: np.ndarray, H: np.ndarray | None, method: 
     return {"method": method, **out}
 
 
+def _fit_warnings(n_cases: int, n_obs: int, params: list[Parameter], theta: np.ndarray, res,
+                  freed: list[str], priors_path: Path) -> list[str]:
+    """What a reader of the fit must know: too few cases, a parameter at its search bound, an
+    optimizer failure, a freed sign the fit reversed."""
+    out = []
+    if n_cases <= 2:
+        out.append(f"weak fit: {n_cases} case{'s' if n_cases > 1 else ''} "
+                   f"({n_obs} recorded observations) for {len(params)} free coefficients; the "
+                   "estimates lean on the priors and the intervals are wide")
+    for p, x in zip(params, theta):
+        if np.isclose(x, p.lower) or np.isclose(x, p.upper):
+            out.append(f"{p.name} stopped at its search bound {x:g}")
+    if not res.success:
+        out.append(f"optimizer: {res.message}")
+    values = dict(zip([q.name for q in params], theta))
+    for name in freed:
+        direction = _documented_direction(name, priors_path)
+        if values[name] != 0 and (values[name] > 0) != (direction == "+"):
+            out.append(f"{name}: sign freed by the user and reversed by the fit "
+                       f"({values[name]:+.3g} against the documented '{direction}')")
+    return out
+
+
 def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
               replications: int = DEFAULT_REPLICATIONS, seed: int | None = None,
               priors_path: Path | str | None = None, held_out: str = "auto",
+              free_signs: Sequence[str] = (),
               progress: Callable[[str, int, int], None] | None = None) -> CalibrationResult:
     """Fit the free coefficients to the recorded votes of ``cases`` (MAP; see module doc).
 
@@ -540,6 +598,8 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
     priors_path : priors file (default params/behaviour_priors.toml).
     held_out : ``auto`` (leave-one-case-out with several cases, else leave-one-state-out),
         ``cases``, ``states`` or ``none``.
+    free_signs : coefficients whose documented direction the fit may reverse (an explicit
+        choice, recorded in the result and the behaviour file); by default none.
     progress : called as progress(stage, done, total).
     """
     if replications < 1:
@@ -559,7 +619,9 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
         raise InputError("two cases share a name", field="name")
     if held_out == "cases" and len(loaded) < 2:
         raise InputError("leave-one-case-out needs at least two cases", field="held_out")
-    params = parameters([s.measure for s, _ in loaded], free, priors_path)
+    params = parameters([s.measure for s, _ in loaded], free, priors_path, free_signs)
+    freed = sorted(p.name for p in params if p.transform == "identity"
+                   and _documented_direction(p.name, priors_path))
     likelihoods = [CaseLikelihood(s, params, replications=replications, seed=seed,
                                   priors_path=priors_path, file=f) for s, f in loaded]
     post = Posterior(likelihoods, params)
@@ -582,15 +644,7 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
     if progress:
         progress("fit", 1, 1)
     n_obs = sum(c.n_obs for c in likelihoods)
-    if len(loaded) <= 2:
-        warnings.append(f"weak fit: {len(loaded)} case{'s' if len(loaded) > 1 else ''} "
-                        f"({n_obs} recorded observations) for {len(params)} free coefficients; the "
-                        "estimates lean on the priors and the intervals are wide")
-    for p, x in zip(params, theta):
-        if np.isclose(x, p.lower) or np.isclose(x, p.upper):
-            warnings.append(f"{p.name} stopped at its search bound {x:g}")
-    if not res.success:
-        warnings.append(f"optimizer: {res.message}")
+    warnings += _fit_warnings(len(loaded), n_obs, params, theta, res, freed, priors_path)
     method = {"auto": "leave-one-case-out" if len(loaded) > 1 else "leave-one-state-out",
               "cases": "leave-one-case-out", "states": "leave-one-state-out"}.get(held_out)
     held = None
@@ -610,4 +664,4 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
         replications=int(replications), priors_path=priors_path,
         optimizer={"method": "L-BFGS-B", "success": bool(res.success), "message": str(res.message),
                    "iterations": int(res.nit), "model_runs": post.evaluations * len(likelihoods)},
-        warnings=warnings, cov=cov)
+        warnings=warnings, cov=cov, signs_freed=freed)

@@ -273,3 +273,31 @@ def test_calibrate_command_writes_the_file_and_reports_json(tmp_path, cli):
     bad = cli("calibrate", str(case), "--out", str(tmp_path / "x.toml"), "--free", "charm")
     assert bad.code == 2 and bad.stderr.count("\n") == 1 and "charm" in bad.stderr
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_a_documented_sign_is_kept_unless_the_user_frees_it(tmp_path):
+    """Votes simulated with the trade weight of the EV duties reversed (+2.5 where the
+    documented direction is '-'): the constrained fit keeps it negative; with --free-sign the
+    fit may follow the data, and the file records that choice and drops the direction."""
+    truth = {**TRUTH, "stakes.ev_cvd.trade": 2.5}
+    assert catalogue.measures()["ev_cvd"].stakes["trade"].direction == "-"
+    cases = [synthetic_case("ev_cvd", s, truth, rounds=2, replications=50) for s in (11, 12)]
+    kept = calibrate(cases, free=["stakes"], replications=50, held_out="none")
+    assert kept.values["stakes.ev_cvd.trade"] < 0 and kept.signs_freed == []
+    freed = calibrate(cases, free=["stakes"], replications=50, held_out="none",
+                      free_signs=["stakes.ev_cvd.trade"])
+    assert freed.signs_freed == ["stakes.ev_cvd.trade"]
+    assert freed.values["stakes.ev_cvd.trade"] > 0
+    assert any("sign freed by the user and reversed" in w for w in freed.warnings)
+    out = write_behaviour(freed, tmp_path / "behaviour.toml")
+    raw = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert raw["meta"]["signs_freed"] == ["stakes.ev_cvd.trade"]
+    trade = raw["measures"]["ev_cvd"]["stakes"]["trade"]
+    assert "direction" not in trade and "--free-sign" in trade["note"]
+    assert raw["measures"]["ev_cvd"]["stakes"]["cars"]["direction"] == "-"   # others kept
+
+
+@pytest.mark.parametrize("name", ["cut_gap", "beta_nonsense", "stakes.ev_cvd.nothing"])
+def test_a_sign_that_cannot_be_freed_is_refused(name):
+    with pytest.raises(InputError, match="cannot free the sign"):
+        parameters(["ev_cvd"], ["stakes"], free_signs=[name])
