@@ -254,7 +254,7 @@ class CouncilModel(mesa.Model):
         votes[:, ~self.participating] = ABSENT
         camps = tally(votes, self.populations)
         outcomes = self.rule.outcome_index(camps)
-        pivotal = pivotal_states(self.rule, votes, self.populations)
+        pivotal = pivotal_states(self.rule, votes, self.populations, camps=camps)
         return votes, outcomes, pivotal
 
     def _forget_agent_ids(self) -> None:

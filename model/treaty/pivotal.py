@@ -47,15 +47,17 @@ def tally(codes, pops, full_council: bool | None = None) -> Camps:
 
 
 def pivotal_states(rule: Rule, codes, pops, *, full_council: bool | None = None,
-                   alternatives: Sequence[Position] = CHOICES) -> np.ndarray:
+                   alternatives: Sequence[Position] = CHOICES,
+                   camps: Camps | None = None) -> np.ndarray:
     """(n, R) bool: whether each state's single switch to one of ``alternatives`` changes
     whether the measure is adopted in the end, in each of R votes (rows of ``codes``).
 
     Absent states are never pivotal. Equal, vote by vote, to re-evaluating the rule on every
-    switched vote matrix (tests/treaty/test_pivotal.py checks that for every rule)."""
+    switched vote matrix (tests/treaty/test_pivotal.py checks that for every rule). ``camps``
+    is the votes' tally when the caller already has it."""
     codes = np.atleast_2d(np.asarray(codes))
     pops = np.asarray(pops, dtype=np.int64)
-    camps = tally(codes, pops, full_council)
+    camps = tally(codes, pops, full_council) if camps is None else camps
     adopted = rule.adopted(rule.outcome_index(camps))
     R, n = codes.shape
     out = np.zeros((n, R), dtype=bool)
