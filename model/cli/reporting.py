@@ -41,6 +41,9 @@ def brief_cmd(
     console.print("charts:")
     for chart in charts:
         console.print(f"  {path.parent / chart}")
+    console.print("tables (for spreadsheets):")
+    for suffix in ("-headline.csv", "-states.csv", ".xlsx"):
+        console.print(f"  {path.parent / (path.stem + suffix)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,7 @@ from ..io import atomic_write_text
 from ..version import __version__
 from .charts import adoption_chart, pivotal_chart, sweep_chart, tile_map
 from .document import Doc
+from .exports import write_exports
 from .labels import measure_title, pct, pp, slug, state_names
 from .load import Result, load_result
 from .provenance import provenance
@@ -280,8 +281,10 @@ def brief(results_dirs, out: Path | str = "brief.md", html: bool = False) -> Pat
     Parameters
     ----------
     results_dirs : a directory or a list of them.
-    out : the Markdown file to write; charts are written beside it as ``<stem>-*.png``.
-    html : also write ``<stem>.html`` (plain, referring to the same PNG files).
+    out : the Markdown file to write; charts are written beside it as ``<stem>-*.png``, the
+        headline figures and per-state tables as ``<stem>-headline.csv``,
+        ``<stem>-states.csv`` and ``<stem>.xlsx`` (model.reporting.exports).
+    html : also write ``<stem>.html``, one self-contained file (the charts embedded).
 
     Returns
     -------
@@ -321,7 +324,9 @@ def brief(results_dirs, out: Path | str = "brief.md", html: bool = False) -> Pat
         files += SECTIONS[r.kind](doc, r, stem, n)
     doc.h(2, "Provenance")
     doc.box("Provenance: data, confidence, parameters", provenance(results))
+    write_exports(results, out.parent, stem)
     atomic_write_text(out, doc.markdown())
     if html:
-        atomic_write_text(out.with_suffix(".html"), doc.html("Briefing: " + "; ".join(titles)))
+        atomic_write_text(out.with_suffix(".html"),
+                          doc.html("Briefing: " + "; ".join(titles), embed_from=out.parent))
     return out

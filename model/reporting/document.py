@@ -52,7 +52,10 @@ class Doc:
     def box(self, title: str, lines: list[str]) -> None:
         self.blocks.append(("box", title, lines))
 
-    def markdown(self) -> str:
+    def markdown(self, images: dict[str, str] | None = None) -> str:
+        """The briefing as Markdown; ``images`` maps a chart's file name to the address to use
+        instead (a data URI, for a self-contained page)."""
+        images = images or {}
         out = []
         for b in self.blocks:
             if b[0] == "h":
@@ -65,17 +68,26 @@ class Doc:
                 lines = [header, align, *rows]
                 out.append("\n".join("| " + " | ".join(r) + " |" for r in lines))
             elif b[0] == "img":
-                out.append(f"![{b[2]}]({b[1]})")
+                out.append(f"![{b[2]}]({images.get(b[1], b[1])})")
             elif b[0] == "box":
                 out.append("\n".join([f"> **{b[1]}**", ">"] + [f"> - {line}" for line in b[2]]))
         return "\n\n".join(out) + "\n"
 
-    def html(self, title: str) -> str:
+    def html(self, title: str, embed_from: Path | None = None) -> str:
         """A complete HTML page: the Markdown rendered by markdown-it-py (CommonMark with
-        tables)."""
+        tables). With ``embed_from`` (the folder holding the charts) every chart is embedded as
+        a data URI, so the page is one file that can be mailed."""
+        import base64
+
         from markdown_it import MarkdownIt
 
-        body = MarkdownIt("commonmark").enable("table").render(self.markdown())
+        images = {}
+        if embed_from is not None:
+            for b in self.blocks:
+                if b[0] == "img":
+                    data = base64.b64encode((Path(embed_from) / b[1]).read_bytes()).decode()
+                    images[b[1]] = f"data:image/png;base64,{data}"
+        body = MarkdownIt("commonmark").enable("table").render(self.markdown(images))
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<title>{html_lib.escape(title)}</title><style>{STYLE}</style></head><body>\n"
                 + body + "</body></html>\n")

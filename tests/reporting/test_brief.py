@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import re
 import struct
 from pathlib import Path
@@ -118,8 +121,10 @@ def test_brief_of_compare_and_sweep_with_html(results, tmp_path):
     assert any(p.name.endswith("-sweep.png") for p in images)
     html = out.with_suffix(".html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "Provenance" in html
-    for p in images:
-        assert f'src="{p.name}"' in html
+    # one self-contained file: every chart embedded, byte for byte, no file or web reference
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert sorted(base64.b64decode(e) for e in embedded) == sorted(p.read_bytes() for p in images)
+    assert not re.findall(r'src="(?!data:)', html)
     assert "http://" not in html and "https://" not in html.split("<body>")[0]
 
 
@@ -214,3 +219,30 @@ def test_cli_brief(results, tmp_path, cli):
     check_images(out)
     proc = cli("brief", tmp_path / "nothing")
     assert proc.code == 2 and proc.stderr.count("\n") == 1
+
+
+def test_brief_writes_the_headline_and_state_tables_for_spreadsheets(results, tmp_path):
+    import pandas as pd
+
+    out = brief([results / "run", results / "cmp", results / "sweep"], out=tmp_path / "t" / "b.md")
+    head = pd.read_csv(out.parent / "b-headline.csv")
+    states = pd.read_csv(out.parent / "b-states.csv", keep_default_na=False)
+    run = json.loads((results / "run" / "summary.json").read_text())
+    row = head[head["kind"] == "run"].iloc[0]
+    assert row["scenario"] == run["experiment"] and row["p_adopted"] == run["p_adopted"]
+    assert [row["total_lo"], row["total_hi"]] == run["p_adopted_interval"]["total"]
+    assert [row["monte_carlo_lo"], row["monte_carlo_hi"]] == run["p_adopted_ci95"]
+    cmp = json.loads((results / "cmp" / "compare.json").read_text())
+    diff = head[head["kind"] == "difference (b - a)"].iloc[0]
+    assert diff["p_adopted"] == cmp["difference"]
+    assert [diff["total_lo"], diff["total_hi"]] == cmp["difference_interval"]["total"]
+    assert (head["kind"] == "sweep point").sum() == 6          # 3 budgets x 2 strategies
+    assert (head["kind"] == "run").sum() == 3                  # the run and both sides
+    mine = states[states["scenario"] == run["experiment"]].set_index("iso2")
+    assert len(mine) == 27 and mine.loc["DE", "state"] == "Germany"
+    de = next(x for x in run["states"] if x["iso2"] == "DE")
+    assert mine.loc["DE", "p_for"] == de["p_for"] and mine.loc["DE", "p_pivotal"] == de["p_pivotal"]
+    book = pd.read_excel(io.BytesIO((out.parent / "b.xlsx").read_bytes()), sheet_name=None)
+    assert set(book) == {"headline", "states"}
+    pd.testing.assert_frame_equal(book["states"], states, check_dtype=False)
+    assert book["headline"]["p_adopted"].tolist() == head["p_adopted"].tolist()
