@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..io import atomic_write_bytes
 from ..stats import wilson_interval
-from .labels import pct
+from .labels import parameter_label, pct, value_label
 
 __all__ = ["TILE_GRID", "EXTRA_TILES", "tile_map", "adoption_chart", "sweep_chart", "pivotal_chart"]
 
@@ -135,16 +135,25 @@ def adoption_chart(rows: list[tuple[str, float, float, float]], path: Path) -> P
     return _save(fig, path)
 
 
-def pivotal_chart(series: list[tuple[str, list[dict]]], path: Path, top: int = 10) -> Path:
-    """The most pivotal states (probability a single switch of theirs changes the outcome) and
-    where China spends, one bar group per scenario (label, summary["states"])."""
-    plt = _pyplot()
+def pivotal_order(series: list[tuple[str, list[dict]]], top: int = 10) -> list[str]:
+    """The ``top`` states that matter on either panel of the pivotal chart (pivotal or
+    targeted in any scenario), bottom to top by what the left panel plots: the first
+    scenario's P(pivotal), largest on top."""
     first = series[0][1]
     score = {r["iso2"]: 0.0 for r in first}
     for _, states in series:
         for r in states:
             score[r["iso2"]] = max(score.get(r["iso2"], 0.0), r["p_pivotal"], r["targeted_share"])
-    chosen = sorted(score, key=lambda s: (-score[s], s))[:top][::-1]
+    pivotal = {r["iso2"]: r["p_pivotal"] for r in first}
+    chosen = sorted(score, key=lambda s: (-score[s], s))[:top]
+    return sorted(chosen, key=lambda s: (pivotal.get(s, 0.0), s))
+
+
+def pivotal_chart(series: list[tuple[str, list[dict]]], path: Path, top: int = 10) -> Path:
+    """The most pivotal states (probability a single switch of theirs changes the outcome) and
+    where China spends, one bar group per scenario (label, summary["states"])."""
+    plt = _pyplot()
+    chosen = pivotal_order(series, top)
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 0.32 * len(chosen) + 1.4), sharey=True)
     height = 0.8 / len(series)
     hatches = ("", "///", "..", "xx")
@@ -180,7 +189,7 @@ def sweep_chart(table: pd.DataFrame, parameters: list[dict], path: Path) -> Path
                                  squeeze=False, sharey=True)
         for ax, name in zip(axes[0], continuous):
             ax.scatter(table[name], table["p_adopted"], s=12, color="black", alpha=0.6)
-            ax.set_xlabel(name)
+            ax.set_xlabel(parameter_label(name))
             ax.grid(color="0.9", linewidth=0.6)
         axes[0][0].set_ylabel("P(adopted)")
         axes[0][0].yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
@@ -195,7 +204,7 @@ def sweep_chart(table: pd.DataFrame, parameters: list[dict], path: Path) -> Path
         p = agg["k"] / agg["n"]
         ci = np.array([wilson_interval(int(a), int(b)) for a, b in zip(agg["k"], agg["n"])])
         err = np.maximum(0.0, [p - ci[:, 0], ci[:, 1] - p])       # no -1e-17 from rounding
-        label = None if level is None else f"{group} = {level}"
+        label = None if level is None else f"{parameter_label(group)}: {value_label(level)}"
         if numeric:
             ax.plot(agg.index, p, marker=MARKERS[k % len(MARKERS)],
                     linestyle=LINESTYLES[k % len(LINESTYLES)], color=GREYS[k % len(GREYS)],
@@ -208,8 +217,8 @@ def sweep_chart(table: pd.DataFrame, parameters: list[dict], path: Path) -> Path
                    edgecolor="black", hatch=("", "///", "..", "xx")[k % 4], label=label)
             ax.errorbar(xs, p, yerr=err, fmt="none", ecolor="black",
                         capsize=3)
-            ax.set_xticks(np.arange(len(agg)), [str(v) for v in agg.index])
-    ax.set_xlabel(x_name)
+            ax.set_xticks(np.arange(len(agg)), [value_label(v) for v in agg.index])
+    ax.set_xlabel(parameter_label(x_name))
     ax.set_ylabel("P(measure adopted), Monte Carlo 95% CI")
     if {"p_adopted_total_lo", "p_adopted_total_hi"} <= set(table.columns):
         # the bands are Monte Carlo noise only; say how wide the honest intervals are

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["pct", "pp", "state_names", "measure_title", "slug"]
+__all__ = ["pct", "pp", "state_names", "measure_title", "slug", "parameter_label", "value_label"]
+
+#: How a sweep parameter reads in a chart or a table.
+PARAMETER_LABELS = {"china.budget": "China's budget per round",
+                    "china.strategy": "China's strategy", "rule": "voting rule",
+                    "replications": "replications"}
 
 
 def pct(x: float, digits: int = 1) -> str:
@@ -36,3 +41,15 @@ def measure_title(name: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "result"
+
+
+def parameter_label(name: str) -> str:
+    """A sweep parameter as an analyst writes it ("China's strategy", "beta stance")."""
+    if name in PARAMETER_LABELS:
+        return PARAMETER_LABELS[name]
+    return name.replace("china.", "China's ").replace(".", " ").replace("_", " ")
+
+
+def value_label(value) -> str:
+    """A parameter value as an analyst writes it ("divide and rule", "0.5")."""
+    return str(value).replace("_", " ")

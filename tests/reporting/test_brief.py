@@ -246,3 +246,22 @@ def test_brief_writes_the_headline_and_state_tables_for_spreadsheets(results, tm
     assert set(book) == {"headline", "states"}
     pd.testing.assert_frame_equal(book["states"], states, check_dtype=False)
     assert book["headline"]["p_adopted"].tolist() == head["p_adopted"].tolist()
+
+
+def test_pivotal_chart_rows_are_sorted_by_what_it_plots():
+    from model.reporting.charts import pivotal_order
+
+    states = [{"iso2": "DE", "p_pivotal": 0.10, "targeted_share": 0.5},
+              {"iso2": "IT", "p_pivotal": 0.30, "targeted_share": 0.5},
+              {"iso2": "FR", "p_pivotal": 0.20, "targeted_share": 0.0},
+              {"iso2": "MT", "p_pivotal": 0.00, "targeted_share": 0.0}]
+    # China's spending brings DE in; the order (bottom to top) is P(pivotal), largest on top
+    assert pivotal_order([("a", states)], top=3) == ["DE", "FR", "IT"]
+
+
+def test_sweep_labels_read_as_an_analyst_writes_them():
+    from model.reporting.labels import parameter_label, value_label
+
+    assert parameter_label("china.strategy") == "China's strategy"
+    assert parameter_label("china.budget") == "China's budget per round"
+    assert value_label("divide_and_rule") == "divide and rule"
