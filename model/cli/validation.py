@@ -10,10 +10,11 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import check_counts, console, emit_json, progress_bar, table
+from .common import Interrupted, check_counts, console, emit_json, progress_bar, table
 
 #: Where ``calibrate`` writes unless told otherwise: never over the shipped parameters.
 DEFAULT_CALIBRATION_OUT = Path("results") / "calibration" / "behaviour.toml"
+DEFAULT_VALIDATION_WORK = Path("results") / "validation"
 
 __all__ = ["register"]
 
@@ -313,19 +314,33 @@ def validate_cmd(
     free: str = typer.Option("intercept,beta_stance,beta_stakes,beta_pressure,cut_gap",
                              help="Coefficients each refit frees (as for calibrate)."),
     draws: int = typer.Option(16, help="Parameter draws per case for its outcome probability."),
+    work: Path = typer.Option(DEFAULT_VALIDATION_WORK,
+                              help="Folder where the full fit and every finished case are saved, "
+                                   "so an interrupted validation resumes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Validate out of sample: refit without each case in turn and score it on what it holds,
-    beside uniform, majority, exposure-logit and as-last-time baselines."""
+    beside uniform, majority, exposure-logit and as-last-time baselines.
+
+    Every finished step is saved in --work; rerunning the same command after an interruption
+    resumes from there (steps of other cases, settings, data or versions are not reused)."""
+    from ..io import locked
     from ..validation.validate import validate
 
     check_counts(replications)
     if draws < 1:
         raise InputError("must be at least 1", field="--draws")
     names = [x.strip() for x in free.split(",") if x.strip()]
-    with progress_bar("cases") as bar:
-        report = validate(cases, free=names, replications=replications, draws=draws,
-                          progress=(lambda d, t: bar("cases", d, t)) if bar else None)
+    with locked(work, field="--work"):
+        try:
+            with progress_bar("cases") as bar:
+                report = validate(cases, free=names, replications=replications, draws=draws,
+                                  progress=(lambda d, t: bar("cases", d, t)) if bar else None,
+                                  work=work)
+        except KeyboardInterrupt:
+            saved = len(list(work.glob("case_*.json")))
+            raise Interrupted(f"interrupted: the fit and {saved} finished case(s) are saved in "
+                              f"{work}; rerun the same command to resume") from None
     if as_json:
         emit_json(report)
         return

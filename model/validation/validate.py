@@ -22,13 +22,16 @@ measure is adopted in the end with how often it was, in bins.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..experiments.spec import OUTCOME_EXTRA
+from ..io import atomic_write_text
 from ..stats import score
 from .baselines import (
     EPSILON,
@@ -148,10 +151,100 @@ def _reliability(pairs: list[tuple[float, int]], bins: int = 5) -> list[dict]:
     return rows
 
 
+def _stamp(likes: Sequence[CaseLikelihood], free: Sequence[str], replications: int,
+           draws: int, seed: int) -> str:
+    """What a saved step of a validation depends on: the cases' records and files, the free
+    coefficients, replications, draws, seed, the data and the version."""
+    from ..inputs.tables import data_hashes
+    from ..version import __version__
+
+    return json.dumps({"cases": [[c.name, c.observed_sha256] for c in likes],
+                       "free": list(free), "replications": int(replications),
+                       "draws": int(draws), "seed": int(seed), "data": data_hashes(),
+                       "version": __version__}, sort_keys=True)
+
+
+def _claim(work: Path | None, stamp: str) -> None:
+    """Keep the saved steps in ``work`` only if they belong to this very validation."""
+    if work is None:
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    marker = work / "validate.json"
+    if marker.is_file() and marker.read_text() == stamp:
+        return
+    for old in [*work.glob("case_*.json"), work / "full_fit.json"]:
+        old.unlink(missing_ok=True)
+    atomic_write_text(marker, stamp)
+
+
+def _saved(work: Path | None, name: str, compute: Callable[[], dict]) -> dict:
+    """A step's JSON result: read from ``work`` if saved there, else computed and saved."""
+    path = None if work is None else work / name
+    if path is not None and path.is_file():
+        return json.loads(path.read_text())
+    result = compute()
+    if path is not None:
+        atomic_write_text(path, json.dumps(result))
+    return result
+
+
+def _full_fit(post: Posterior) -> dict:
+    full = post.fit()
+    H = post.hessian(full.x)
+    return {"x": [float(v) for v in full.x], "success": bool(full.success),
+            "hessian": np.asarray(H, dtype=float).tolist()}
+
+
+def _held_out_case(likes: Sequence[CaseLikelihood], post: Posterior, c: int, x0: np.ndarray,
+                   cov: np.ndarray | None, z: np.ndarray) -> dict:
+    """Case ``c`` predicted by a refit on the others: its entry of the report, its parts of
+    the pooled scores and its reliability pair (all JSON-ready)."""
+    case = likes[c]
+    weights = [(np.ones(len(o.y)), 1.0) for o in likes]
+    weights[c] = (np.zeros(len(case.y)), 0.0)
+    fit = post.fit(x0, weights)
+    p = post.probabilities(fit.x)[c]
+    q_named = p[case.named_rows] if len(case.y) else np.zeros((0, 3))
+    agg = case_log_likelihood(p, case.record, case.rule, case.members, case.full_council)
+    word, p_out = _outcome(case, p)
+    adopted_p, adopted_obs = _adopted_in_the_end(case, p)
+    if cov is not None and word is not None:
+        # the outcome's probability over the refit's parameter uncertainty
+        chol = np.linalg.cholesky(cov)
+        lo, hi = np.array(post.bounds).T
+        thetas = np.clip(fit.x[None, :] + z @ chol.T, lo, hi)
+        probs = [case.probabilities(post.natural(t)) for t in thetas]
+        p_out = float(np.mean([_outcome(case, q)[1] for q in probs]))
+        adopted_p = float(np.mean([_adopted_in_the_end(case, q)[0] for q in probs]))
+    entry = {"case": case.name, "n_observed": case.n_obs, "n_named": len(case.y),
+             **_named_scores(q_named, case.y), "log_likelihood": agg["total"],
+             "outcome_observed": word, "outcome_probability": p_out,
+             "p_adopted_in_the_end": adopted_p, "baselines": {}}
+    pooled = {"model": [len(case.y), _named_scores(q_named, case.y), p_out]}
+    for name, bp in _baselines(likes, c).items():
+        if bp is None:
+            entry["baselines"][name] = None
+            continue
+        bq = bp[case.named_rows] if len(case.y) else np.zeros((0, 3))
+        b_out = _outcome(case, bp)[1]
+        b_ll = case_log_likelihood(bp, case.record, case.rule, case.members,
+                                   case.full_council)["total"]
+        entry["baselines"][name] = {**_named_scores(bq, case.y), "log_likelihood": b_ll,
+                                    "outcome_probability": b_out}
+        pooled[name] = [len(case.y), _named_scores(bq, case.y), b_out]
+    reliability = None if adopted_p is None else [adopted_p, adopted_obs]
+    return {"entry": entry, "pooled": pooled, "reliability": reliability}
+
+
 def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
              replications: int = DEFAULT_REPLICATIONS, draws: int = OUTCOME_DRAWS,
-             seed: int = 0, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Leave-one-case-out validation of the model and the baselines (see the module doc)."""
+             seed: int = 0, progress: Callable[[int, int], None] | None = None,
+             work: Path | str | None = None) -> dict:
+    """Leave-one-case-out validation of the model and the baselines (see the module doc).
+
+    With ``work`` (a folder) the full fit and every finished case are saved there as they
+    come, so an interrupted validation resumes where it stopped; saved steps are reused only
+    for the same cases, settings, data and version."""
     loaded = [(load_case(c), c if not isinstance(c, dict) else None) for c in cases]
     if len(loaded) < 2:
         raise InputError("leave-one-case-out needs at least two cases", field="CASE")
@@ -161,54 +254,26 @@ def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
     params = parameters([s.measure for s, _ in loaded], free)
     likes = [CaseLikelihood(s, params, replications=replications, file=f) for s, f in loaded]
     post = Posterior(likes, params)
-    full = post.fit()
-    H = post.hessian(full.x)
+    work = None if work is None else Path(work)
+    _claim(work, _stamp(likes, free, replications, draws, seed))
+    full = _saved(work, "full_fit.json", lambda: _full_fit(post))
+    x_full = np.array(full["x"])
     try:
-        cov = np.linalg.inv(H)
+        cov = np.linalg.inv(np.array(full["hessian"]))
         np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         cov = None
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     z = rng.standard_normal((draws, len(params)))
     rows, pooled, reliability = [], {"model": [], **{b: [] for b in BASELINES}}, []
-    for c, case in enumerate(likes):
-        weights = [(np.ones(len(o.y)), 1.0) for o in likes]
-        weights[c] = (np.zeros(len(case.y)), 0.0)
-        fit = post.fit(full.x, weights)
-        p = post.probabilities(fit.x)[c]
-        q_named = p[case.named_rows] if len(case.y) else np.zeros((0, 3))
-        agg = case_log_likelihood(p, case.record, case.rule, case.members, case.full_council)
-        word, p_out = _outcome(case, p)
-        adopted_p, adopted_obs = _adopted_in_the_end(case, p)
-        if cov is not None and word is not None:
-            # the outcome's probability over the refit's parameter uncertainty
-            chol = np.linalg.cholesky(cov)
-            lo, hi = np.array(post.bounds).T
-            thetas = np.clip(fit.x[None, :] + z @ chol.T, lo, hi)
-            probs = [case.probabilities(post.natural(t)) for t in thetas]
-            p_out = float(np.mean([_outcome(case, q)[1] for q in probs]))
-            adopted_p = float(np.mean([_adopted_in_the_end(case, q)[0] for q in probs]))
-        if adopted_p is not None:
-            reliability.append((adopted_p, adopted_obs))
-        entry = {"case": case.name, "n_observed": case.n_obs,
-                 "n_named": len(case.y),
-                 **_named_scores(q_named, case.y),
-                 "log_likelihood": agg["total"],
-                 "outcome_observed": word, "outcome_probability": p_out,
-                 "p_adopted_in_the_end": adopted_p, "baselines": {}}
-        pooled["model"].append((len(case.y), _named_scores(q_named, case.y), p_out))
-        for name, bp in _baselines(likes, c).items():
-            if bp is None:
-                entry["baselines"][name] = None
-                continue
-            bq = bp[case.named_rows] if len(case.y) else np.zeros((0, 3))
-            b_out = _outcome(case, bp)[1]
-            b_ll = case_log_likelihood(bp, case.record, case.rule, case.members,
-                                       case.full_council)["total"]
-            entry["baselines"][name] = {**_named_scores(bq, case.y), "log_likelihood": b_ll,
-                                        "outcome_probability": b_out}
-            pooled[name].append((len(case.y), _named_scores(bq, case.y), b_out))
-        rows.append(entry)
+    for c in range(len(likes)):
+        step = _saved(work, f"case_{c:03d}.json",
+                      lambda c=c: _held_out_case(likes, post, c, x_full, cov, z))
+        rows.append(step["entry"])
+        for name, part in step["pooled"].items():
+            pooled[name].append(tuple(part))
+        if step["reliability"] is not None:
+            reliability.append(tuple(step["reliability"]))
         if progress:
             progress(c + 1, len(likes))
     model = _pool(pooled.pop("model"))
@@ -226,4 +291,4 @@ def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
             "replications": int(replications), "outcome_draws": int(draws),
             "cases": rows, "model": model, "baselines": baselines,
             "reliability": _reliability(reliability),
-            "full_fit": {"values": post.natural(full.x), "success": bool(full.success)}}
+            "full_fit": {"values": post.natural(x_full), "success": full["success"]}}

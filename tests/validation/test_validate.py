@@ -11,9 +11,9 @@ CASES = [VOTES / f"{n}.toml" for n in ("ev_cvd_2024_07_15_advisory", "ev_cvd_202
 
 
 @pytest.fixture(scope="module")
-def report():
+def report(tmp_path_factory):
     out = run_cli("validate", *CASES, "--replications", "60", "--draws", "3", "--free",
-                  "intercept,cut_gap", "--json")
+                  "intercept,cut_gap", "--json", "--work", str(tmp_path_factory.mktemp("w")))
     return out.json()
 
 
@@ -46,6 +46,38 @@ def test_as_last_time_uses_the_previous_vote_on_the_same_measure(report):
     assert report["baselines"]["as_last_time"]["n_cases"] == 2
 
 
-def test_validate_needs_two_cases():
-    out = run_cli("validate", CASES[0])
+def test_validate_needs_two_cases(tmp_path):
+    out = run_cli("validate", CASES[0], "--work", str(tmp_path))
     assert out.code == 2 and "at least two cases" in out.stderr
+
+
+def test_an_interrupted_validation_resumes_with_the_same_result(tmp_path, monkeypatch, report):
+    from model.validation import validate as module
+
+    settings = dict(free=["intercept", "cut_gap"], replications=60, draws=3)
+
+    def stop_after_two(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        module.validate(CASES, work=tmp_path, progress=stop_after_two, **settings)
+    assert sorted(p.name for p in tmp_path.glob("case_*.json")) == ["case_000.json",
+                                                                     "case_001.json"]
+    fits = []
+    real = module.Posterior.fit
+    monkeypatch.setattr(module.Posterior, "fit",
+                        lambda self, *a, **k: fits.append(1) or real(self, *a, **k))
+    resumed = module.validate(CASES, work=tmp_path, **settings)
+    assert len(fits) == 2                     # only the two cases left; the full fit was saved
+    assert resumed == report                  # the same figures as an uninterrupted run
+
+
+def test_saved_steps_of_other_settings_are_not_reused(tmp_path):
+    from model.validation.validate import validate
+
+    validate(CASES[:2], work=tmp_path, free=["cut_gap"], replications=40, draws=2)
+    stamp = (tmp_path / "validate.json").read_text()
+    other = validate(CASES[:2], work=tmp_path, free=["cut_gap"], replications=41, draws=2)
+    assert (tmp_path / "validate.json").read_text() != stamp
+    assert other == validate(CASES[:2], free=["cut_gap"], replications=41, draws=2)
