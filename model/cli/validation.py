@@ -5,6 +5,7 @@ Parse, call :mod:`model.validation`, print rich tables or JSON; nothing else.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from .common import Interrupted, check_counts, console, emit_json, progress_bar,
 
 #: Where ``calibrate`` writes unless told otherwise: never over the shipped parameters.
 DEFAULT_CALIBRATION_OUT = Path("results") / "calibration" / "behaviour.toml"
-DEFAULT_VALIDATION_WORK = Path("results") / "validation"
+DEFAULT_VALIDATION_WORK = Path("results") / "validation" / ".partial"
 
 __all__ = ["register"]
 
@@ -315,8 +316,9 @@ def validate_cmd(
                              help="Coefficients each refit frees (as for calibrate)."),
     draws: int = typer.Option(16, help="Parameter draws per case for its outcome probability."),
     work: Path = typer.Option(DEFAULT_VALIDATION_WORK,
-                              help="Folder where the full fit and every finished case are saved, "
-                                   "so an interrupted validation resumes."),
+                              help="Folder where the full fit and every finished case are saved "
+                                   "while it runs, so an interrupted validation resumes "
+                                   "(removed once the report is printed)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Validate out of sample: refit without each case in turn and score it on what it holds,
@@ -341,6 +343,7 @@ def validate_cmd(
             saved = len(list(work.glob("case_*.json")))
             raise Interrupted(f"interrupted: the fit and {saved} finished case(s) are saved in "
                               f"{work}; rerun the same command to resume") from None
+    shutil.rmtree(work, ignore_errors=True)
     if as_json:
         emit_json(report)
         return
@@ -366,6 +369,10 @@ def calibrate_cmd(
     free_sign: str = typer.Option(
         "", help="Coefficients whose documented direction the fit may reverse (comma-separated:"
                  " e.g. beta_pressure, stakes, stakes.ev_cvd.trade); recorded in the file."),
+    work: Path | None = typer.Option(
+        None, help="Folder where every model evaluation is saved while the fit runs, so an "
+                   "interrupted calibration resumes (default: .STEM.partial/ beside the --out "
+                   "file; removed once the file is written)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Fit behavioural coefficients to recorded votes (MAP) and write a behaviour file.
@@ -375,7 +382,7 @@ def calibrate_cmd(
     held-out scores by leave-one-case-out or leave-one-state-out. The file records the
     cases, seeds, replications, penalty, fit and data hashes.
     """
-    from ..io import prepare_output_dir
+    from ..io import locked, prepare_output_dir
     from ..validation.behaviour_file import write_behaviour
     from ..validation.calibrate import calibrate
 
@@ -385,11 +392,19 @@ def calibrate_cmd(
         raise InputError(f"{target} is a folder; name the .toml file to write", field="--out")
     prepare_output_dir(target.parent)
     names = [x.strip() for x in free.split(",") if x.strip()]
-    with progress_bar("steps") as bar:
-        result = calibrate(cases, free=names, replications=replications, seed=seed,
-                           priors_path=priors, held_out=held_out, progress=bar,
-                           free_signs=[x.strip() for x in free_sign.split(",") if x.strip()])
+    work = work or target.parent / f".{target.stem}.partial"
+    with locked(work, field="--work"):
+        try:
+            with progress_bar("steps") as bar:
+                result = calibrate(
+                    cases, free=names, replications=replications, seed=seed,
+                    priors_path=priors, held_out=held_out, progress=bar, work=work,
+                    free_signs=[x.strip() for x in free_sign.split(",") if x.strip()])
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted: the model evaluations made so far are saved in "
+                              f"{work}; rerun the same command to resume") from None
     target = write_behaviour(result, target)
+    shutil.rmtree(work, ignore_errors=True)
     if as_json:
         emit_json({**result.to_dict(), "out": str(target)})
         return

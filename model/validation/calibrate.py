@@ -64,6 +64,7 @@ from ..stats import Z95, score
 from .cases import case_rule, council_populations, load_case, observed_hash, record, voting_states
 from .drivers import final_probabilities
 from .likelihood import case_log_likelihood
+from .store import Evaluations, claim
 
 __all__ = ["FREE_DEFAULT", "FITTABLE", "GROUPS", "DEFAULT_REPLICATIONS", "PRIORS_PATH",
            "Parameter", "CaseLikelihood", "Posterior", "CalibrationResult", "load_prior_sd",
@@ -302,8 +303,10 @@ class CaseLikelihood:
 class Posterior:
     """Penalised log-likelihood of several cases as a function of the free parameters."""
 
-    def __init__(self, cases: Sequence[CaseLikelihood], params: Sequence[Parameter]) -> None:
+    def __init__(self, cases: Sequence[CaseLikelihood], params: Sequence[Parameter],
+                 work: Path | None = None) -> None:
         self.cases = list(cases)
+        self.saved = Evaluations(work)      # evaluations on disk, so a fit resumes
         self.params = list(params)
         self.names = [p.name for p in params]
         self.mean = np.array([p.theta0 for p in params])          # prior means, fitted scale
@@ -320,9 +323,13 @@ class Posterior:
         theta = np.asarray(theta, dtype=float)
         key = theta.tobytes()
         if key not in self._memo:
-            values = self.natural(theta)
-            self._memo[key] = [c.probabilities(values) for c in self.cases]
-            self.evaluations += 1
+            found = self.saved.get(key)
+            if found is None:
+                values = self.natural(theta)
+                found = [c.probabilities(values) for c in self.cases]
+                self.saved.put(key, found)
+                self.evaluations += 1
+            self._memo[key] = found
         return self._memo[key]
 
     def log_likelihood(self, theta, weights: list[tuple] | None = None) -> float:
@@ -559,6 +566,19 @@ def _held_out(post: Posterior, theta: np.ndarray, H: np.ndarray | None, method: 
     return {"method": method, **out}
 
 
+def fit_stamp(likelihoods: Sequence[CaseLikelihood], params: Sequence[Parameter],
+              replications: int, seed, priors_path: Path | None = None, **more) -> dict:
+    """What a fit's evaluations depend on (model.validation.store)."""
+    from ..inputs.tables import data_hashes
+    from ..version import __version__
+
+    return {"cases": [[c.name, c.observed_sha256, c.seed] for c in likelihoods],
+            "params": [[p.name, p.transform, p.theta0, p.prior_sd] for p in params],
+            "replications": int(replications), "seed": seed,
+            "priors": file_sha256(priors_path or PRIORS_PATH), "data": data_hashes(),
+            "version": __version__, **more}
+
+
 def _fit_warnings(n_cases: int, n_obs: int, params: list[Parameter], theta: np.ndarray, res,
                   freed: list[str], priors_path: Path) -> list[str]:
     """What a reader of the fit must know: too few cases, a parameter at its search bound, an
@@ -586,7 +606,8 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
               replications: int = DEFAULT_REPLICATIONS, seed: int | None = None,
               priors_path: Path | str | None = None, held_out: str = "auto",
               free_signs: Sequence[str] = (),
-              progress: Callable[[str, int, int], None] | None = None) -> CalibrationResult:
+              progress: Callable[[str, int, int], None] | None = None,
+              work: Path | str | None = None) -> CalibrationResult:
     """Fit the free coefficients to the recorded votes of ``cases`` (MAP; see module doc).
 
     Parameters
@@ -601,6 +622,8 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
     free_signs : coefficients whose documented direction the fit may reverse (an explicit
         choice, recorded in the result and the behaviour file); by default none.
     progress : called as progress(stage, done, total).
+    work : a folder where every model evaluation is saved as it is made, so an interrupted
+        calibration resumes (model.validation.store).
     """
     if replications < 1:
         raise InputError("must be at least 1", field="replications")
@@ -624,7 +647,9 @@ def calibrate(cases: Iterable, *, free: Sequence[str] = FREE_DEFAULT,
                    and _documented_direction(p.name, priors_path))
     likelihoods = [CaseLikelihood(s, params, replications=replications, seed=seed,
                                   priors_path=priors_path, file=f) for s, f in loaded]
-    post = Posterior(likelihoods, params)
+    work = None if work is None else Path(work)
+    claim(work, fit_stamp(likelihoods, params, replications, seed, priors_path))
+    post = Posterior(likelihoods, params, work)
     if progress:
         progress("fit", 0, 1)
     res = post.fit()

@@ -22,7 +22,6 @@ measure is adopted in the end with how often it was, in bins.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -31,7 +30,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..experiments.spec import OUTCOME_EXTRA
-from ..io import atomic_write_text
 from ..stats import score
 from .baselines import (
     EPSILON,
@@ -39,9 +37,10 @@ from .baselines import (
     majority_probabilities,
     ordered_logit_probabilities,
 )
-from .calibrate import DEFAULT_REPLICATIONS, CaseLikelihood, Posterior, parameters
+from .calibrate import DEFAULT_REPLICATIONS, CaseLikelihood, Posterior, fit_stamp, parameters
 from .cases import load_case, observed_outcome
 from .likelihood import Record, case_log_likelihood, outcome_probability
+from .store import claim, saved
 
 __all__ = ["validate", "LIBRARY_FREE", "BASELINES"]
 
@@ -151,43 +150,6 @@ def _reliability(pairs: list[tuple[float, int]], bins: int = 5) -> list[dict]:
     return rows
 
 
-def _stamp(likes: Sequence[CaseLikelihood], free: Sequence[str], replications: int,
-           draws: int, seed: int) -> str:
-    """What a saved step of a validation depends on: the cases' records and files, the free
-    coefficients, replications, draws, seed, the data and the version."""
-    from ..inputs.tables import data_hashes
-    from ..version import __version__
-
-    return json.dumps({"cases": [[c.name, c.observed_sha256] for c in likes],
-                       "free": list(free), "replications": int(replications),
-                       "draws": int(draws), "seed": int(seed), "data": data_hashes(),
-                       "version": __version__}, sort_keys=True)
-
-
-def _claim(work: Path | None, stamp: str) -> None:
-    """Keep the saved steps in ``work`` only if they belong to this very validation."""
-    if work is None:
-        return
-    work.mkdir(parents=True, exist_ok=True)
-    marker = work / "validate.json"
-    if marker.is_file() and marker.read_text() == stamp:
-        return
-    for old in [*work.glob("case_*.json"), work / "full_fit.json"]:
-        old.unlink(missing_ok=True)
-    atomic_write_text(marker, stamp)
-
-
-def _saved(work: Path | None, name: str, compute: Callable[[], dict]) -> dict:
-    """A step's JSON result: read from ``work`` if saved there, else computed and saved."""
-    path = None if work is None else work / name
-    if path is not None and path.is_file():
-        return json.loads(path.read_text())
-    result = compute()
-    if path is not None:
-        atomic_write_text(path, json.dumps(result))
-    return result
-
-
 def _full_fit(post: Posterior) -> dict:
     full = post.fit()
     H = post.hessian(full.x)
@@ -253,10 +215,11 @@ def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
         raise InputError("two cases share a name", field="name")
     params = parameters([s.measure for s, _ in loaded], free)
     likes = [CaseLikelihood(s, params, replications=replications, file=f) for s, f in loaded]
-    post = Posterior(likes, params)
     work = None if work is None else Path(work)
-    _claim(work, _stamp(likes, free, replications, draws, seed))
-    full = _saved(work, "full_fit.json", lambda: _full_fit(post))
+    claim(work, fit_stamp(likes, params, replications, None, validation=[list(free), int(draws),
+                                                                           int(seed)]))
+    post = Posterior(likes, params, work)
+    full = saved(work, "full_fit.json", lambda: _full_fit(post))
     x_full = np.array(full["x"])
     try:
         cov = np.linalg.inv(np.array(full["hessian"]))
@@ -267,7 +230,7 @@ def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
     z = rng.standard_normal((draws, len(params)))
     rows, pooled, reliability = [], {"model": [], **{b: [] for b in BASELINES}}, []
     for c in range(len(likes)):
-        step = _saved(work, f"case_{c:03d}.json",
+        step = saved(work, f"case_{c:03d}.json",
                       lambda c=c: _held_out_case(likes, post, c, x_full, cov, z))
         rows.append(step["entry"])
         for name, part in step["pooled"].items():

@@ -301,3 +301,18 @@ def test_a_documented_sign_is_kept_unless_the_user_frees_it(tmp_path):
 def test_a_sign_that_cannot_be_freed_is_refused(name):
     with pytest.raises(InputError, match="cannot free the sign"):
         parameters(["ev_cvd"], ["stakes"], free_signs=[name])
+
+
+def test_a_calibration_with_a_work_folder_resumes_from_its_saved_evaluations(tmp_path):
+    """Every model evaluation is saved as it is made: a rerun (after an interruption, or
+    not) retraces the optimizer's path without running the model again, and ends the same."""
+    case = synthetic_case("ev_cvd", 21, TRUTH, rounds=2, replications=40)
+    settings = dict(free=["beta_stance", "cut_gap"], replications=40, held_out="none")
+    first = calibrate([case], work=tmp_path, **settings)
+    assert first.optimizer["model_runs"] > 0 and any((tmp_path / "evaluations").iterdir())
+    again = calibrate([case], work=tmp_path, **settings)
+    assert again.optimizer["model_runs"] == 0
+    assert behaviour_toml(again) == behaviour_toml(first)
+    assert behaviour_toml(first) == behaviour_toml(calibrate([case], **settings))
+    other = calibrate([case], work=tmp_path, **{**settings, "replications": 41})
+    assert other.optimizer["model_runs"] > 0           # other settings: nothing reused

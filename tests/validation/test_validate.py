@@ -77,7 +77,7 @@ def test_saved_steps_of_other_settings_are_not_reused(tmp_path):
     from model.validation.validate import validate
 
     validate(CASES[:2], work=tmp_path, free=["cut_gap"], replications=40, draws=2)
-    stamp = (tmp_path / "validate.json").read_text()
+    stamp = (tmp_path / "stamp.json").read_text()
     other = validate(CASES[:2], work=tmp_path, free=["cut_gap"], replications=41, draws=2)
-    assert (tmp_path / "validate.json").read_text() != stamp
+    assert (tmp_path / "stamp.json").read_text() != stamp
     assert other == validate(CASES[:2], free=["cut_gap"], replications=41, draws=2)
