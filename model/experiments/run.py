@@ -177,7 +177,7 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
         model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
                              plan=plan)
         out = model.run(tick)
-        del model               # freed at once (see CouncilModel._forget_agent_ids)
+        del model               # freed before the next chunk's model is built
         if cache is not None:
             _save_chunk(cache, out)
         parts.append(out)

@@ -33,10 +33,18 @@ import datetime
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..abm.levers import LEVERS
 from ..abm.strategies import STRATEGIES
@@ -55,6 +63,18 @@ __all__ = ["ActionSpec", "ContextSpec", "StageSpec", "ChinaSpec", "CommissionSpe
 #: What an experiment name may look like: it names a folder under results/.
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}"
 
+
+def _known_measure(v: str) -> str:
+    return catalogue.one_of(v, list(catalogue.measures()), "measure")
+
+
+def _known_rule(v: str) -> str:
+    return catalogue.one_of(v, RULE_NAMES, "rule")
+
+
+#: A measure or voting rule named in a file: one of the catalogue's (an experiment or a stage).
+MeasureName = Annotated[str, AfterValidator(_known_measure)]
+RuleName = Annotated[str, AfterValidator(_known_rule)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -239,29 +259,19 @@ class StageSpec(Strict):
     simple majority against, Reg. (EU) 182/2011 Art. 5(5))."""
 
     name: str = Field(pattern=f"^{NAME_PATTERN}$")
-    measure: str
-    rule: str | None = None
+    measure: MeasureName
+    rule: RuleName | None = None
     rounds: int | None = Field(None, ge=1, le=200, strict=True)
     requires: str = "adopted"
     china: ChinaSpec | None = None
     overrides: dict[str, float] = {}
 
-    @field_validator("measure")
-    @classmethod
-    def _measure(cls, v: str) -> str:
-        return catalogue.one_of(v, list(catalogue.measures()), "measure")
-
-    @field_validator("rule")
-    @classmethod
-    def _rule(cls, v):
-        return v if v is None else catalogue.one_of(v, RULE_NAMES, "rule")
-
 
 class ExperimentSpec(Strict):
     name: str = Field(pattern=f"^{NAME_PATTERN}$")
     description: str = ""
-    measure: str
-    rule: str | None = None
+    measure: MeasureName
+    rule: RuleName | None = None
     rounds: int = Field(12, ge=1, le=200, strict=True)
     replications: int = Field(1000, ge=1, strict=True)
     seed: int = Field(0, ge=0, strict=True)
@@ -277,11 +287,6 @@ class ExperimentSpec(Strict):
     sweep: dict[str, Any] | None = None
     stages: list[StageSpec] = []
     observed: ObservedSpec | None = None
-
-    @field_validator("measure")
-    @classmethod
-    def _measure(cls, v: str) -> str:
-        return catalogue.one_of(v, list(catalogue.measures()), "measure")
 
     @field_validator("name", mode="before")
     @classmethod
@@ -300,11 +305,6 @@ class ExperimentSpec(Strict):
     @classmethod
     def _composition(cls, v):
         return v.isoformat() if isinstance(v, datetime.date) else v
-
-    @field_validator("rule")
-    @classmethod
-    def _rule(cls, v):
-        return v if v is None else catalogue.one_of(v, RULE_NAMES, "rule")
 
     @field_validator("absent")
     @classmethod

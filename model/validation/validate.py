@@ -158,7 +158,7 @@ def _full_fit(post: Posterior) -> dict:
 
 
 def _held_out_case(likes: Sequence[CaseLikelihood], post: Posterior, c: int, x0: np.ndarray,
-                   cov: np.ndarray | None, z: np.ndarray) -> dict:
+                   chol: np.ndarray | None, z: np.ndarray) -> dict:
     """Case ``c`` predicted by a refit on the others: its entry of the report, its parts of
     the pooled scores and its reliability pair (all JSON-ready)."""
     case = likes[c]
@@ -170,9 +170,8 @@ def _held_out_case(likes: Sequence[CaseLikelihood], post: Posterior, c: int, x0:
     agg = case_log_likelihood(p, case.record, case.rule, case.members, case.full_council)
     word, p_out = _outcome(case, p)
     adopted_p, adopted_obs = _adopted_in_the_end(case, p)
-    if cov is not None and word is not None:
+    if chol is not None and word is not None:
         # the outcome's probability over the refit's parameter uncertainty
-        chol = np.linalg.cholesky(cov)
         lo, hi = np.array(post.bounds).T
         thetas = np.clip(fit.x[None, :] + z @ chol.T, lo, hi)
         probs = [case.probabilities(post.natural(t)) for t in thetas]
@@ -222,16 +221,15 @@ def validate(cases: Iterable, *, free: Sequence[str] = LIBRARY_FREE,
     full = saved(work, "full_fit.json", lambda: _full_fit(post))
     x_full = np.array(full["x"])
     try:
-        cov = np.linalg.inv(np.array(full["hessian"]))
-        np.linalg.cholesky(cov)
+        chol = np.linalg.cholesky(np.linalg.inv(np.array(full["hessian"])))
     except np.linalg.LinAlgError:
-        cov = None
+        chol = None
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     z = rng.standard_normal((draws, len(params)))
     rows, pooled, reliability = [], {"model": [], **{b: [] for b in BASELINES}}, []
     for c in range(len(likes)):
         step = saved(work, f"case_{c:03d}.json",
-                      lambda c=c: _held_out_case(likes, post, c, x_full, cov, z))
+                      lambda c=c: _held_out_case(likes, post, c, x_full, chol, z))
         rows.append(step["entry"])
         for name, part in step["pooled"].items():
             pooled[name].append(tuple(part))
