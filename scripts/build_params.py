@@ -297,6 +297,85 @@ def rare_earth_rows(src: Path) -> list[list[object]]:
     return out
 
 
+#: The day each vintage of a state's defence spending became known
+#: (params/sources/research/dates/NOTES.md, "Dates for the defence figures"); a vintage known
+#: only by its period is dated at the period's end, the cautious reading.
+DEFENCE_VINTAGES = {
+    ("nato_defence_expenditure_pct_gdp", "2025"): "2026-03-26",
+    ("nato_defence_expenditure_pct_gdp_estimate", "2025e (published Aug 2025)"): "2025-08-28",
+    ("nato_defence_expenditure_pct_gdp_estimate", "2023e"): "2024-06-30",
+    ("defence_budget_pct_gdp_iiss", "2024"): "2025-06-30",
+    ("eda_defence_expenditure_pct_gdp", "2024"): "2025-12-31",
+    ("defence_expenditure_pct_gdp_national_estimate", "2026 (estimate)"): "2025-12-31",
+}
+DEFENCE_DATING = {
+    "2024-06-30": "NATO's 2023 estimates were published in early 2024: dated at the end of its "
+                  "first half",
+    "2025-06-30": "IISS Military Balance 2025 (2024 budgets): publication day not found, dated at "
+                  "the end of the first half of 2025",
+    "2025-12-31": "publication day not found: dated at the end of 2025",
+}
+
+
+def defence_rows(src: Path) -> list[list[object]]:
+    """Defence spending as % of GDP, every vintage of every state that has one, dated at its
+    publication (the defence channel, model/inputs/exposure.py). States without any figure
+    stay without a row (the channel says 'not found'); EU totals, arms-export shares and
+    firms' revenues cover too few states for a channel and are kept in the sources."""
+    out = []
+    name = f"{RESEARCH}/dates/defence.csv"
+    for r in rows(src / "research" / "dates" / "defence.csv"):
+        known = DEFENCE_VINTAGES.get((r["indicator"], r["year"]))
+        if known is None or r["iso2"] == "EU":
+            continue
+        text = r["confidence"].replace("medium-low", "low-medium")
+        confidence, detail = level(text)
+        if r["indicator"] == "defence_expenditure_pct_gdp_national_estimate":
+            note_when = ("the article's date was not found; a 2026 budget estimate is public "
+                         "before 2026 begins, so dated at the end of 2025 (an inference)")
+        else:
+            note_when = DEFENCE_DATING.get(known, "")
+        note = "; ".join(x for x in (f"indicator in the source: {r['indicator']}", detail,
+                                     note_when, f"as seen: {r['snippet']}") if x)
+        out.append(exposure_row(r["iso2"], "defence", "defence_expenditure_pct_gdp", r["value"],
+                                "% of GDP", r["year"], known, cited(name, r["source"]),
+                                confidence, note))
+    return out
+
+
+#: The EU's monthly imports of Chinese rare-earth magnets before the licensing of 4 April
+#: 2025 (March 2025; params/sources/research/rare_earths/magnet_exports_eu.csv): the level a
+#: month's shortfall is measured against.
+MAGNET_BASELINE_MONTH = "2025-03"
+SCHEDULE_COLUMNS = ["schedule", "month", "intensity", "source", "confidence", "note"]
+
+
+def build_schedules(src: Path) -> None:
+    """Monthly intensities of China's instruments (params/schedules.csv).
+
+    ``eu_magnet_shortfall``: the shortfall of a month's magnet exports to the EU against March
+    2025, ``max(0, 1 - tonnes / March tonnes)`` - derived from two sourced numbers; that
+    pressure follows the shortfall is a modelling assumption (the instrument's ``schedule``
+    in params/instruments.toml says so). ``mofcom_oct2025_controls``: the controls of 9 Oct
+    2025, announced (1) and suspended (0), from the dated announcements."""
+    folder = f"{RESEARCH}/rare_earths"
+    series = rows(src / "research" / "rare_earths" / "magnet_exports_eu.csv")
+    base = next(r for r in series if r["month"] == MAGNET_BASELINE_MONTH)
+    body = []
+    for r in series:
+        shortfall = max(0.0, 1.0 - float(r["tonnes"]) / float(base["tonnes"]))
+        body.append(["eu_magnet_shortfall", r["month"], f"{shortfall:.4f}",
+                     cited(f"{folder}/magnet_exports_eu.csv", f"{r['source']} | baseline "
+                           f"{MAGNET_BASELINE_MONTH}: {base['source']}"), "derived",
+                     f"max(0, 1 - {r['tonnes']} t / {base['tonnes']} t); the month's tonnes: "
+                     f"{r['confidence']}, the baseline's: {base['confidence']}; {r['note']}"])
+    for r in rows(src / "research" / "rare_earths" / "oct2025_controls.csv"):
+        body.append(["mofcom_oct2025_controls", r["month"], r["intensity"],
+                     cited(f"{folder}/oct2025_controls.csv", r["source"]), r["confidence"],
+                     r["note"]])
+    write(PARAMS / "schedules.csv", SCHEDULE_COLUMNS, body)
+
+
 def fdi_rows(src: Path) -> list[list[object]]:
     out = team_rows(src, "chinese_fdi.csv", "fdi")
     name = "additions/fdi_sourced.csv"
@@ -379,7 +458,7 @@ def build_exposures(src: Path) -> None:
                                 cited(f"{RESEARCH}/car_production.csv", r["source"]),
                                 r["confidence"], r["note"]))
     out += agrifood_rows(src) + dairy_flags(src) + plant_rows(src) + fdi_rows(src)
-    out += rare_earth_rows(src) + magnet_hubs()
+    out += rare_earth_rows(src) + magnet_hubs() + defence_rows(src)
     out = [r for r in out if r[4] != ""]
     out.sort(key=lambda r: (r[1], r[2], r[0], r[7], r[3]))
     write(PARAMS / "exposures.csv", EXPOSURE_COLUMNS, out)
@@ -464,5 +543,6 @@ if __name__ == "__main__":
     sources = Path(sys.argv[1]) if len(sys.argv) > 1 else PARAMS / "sources"
     build_populations(sources)
     build_exposures(sources)
+    build_schedules(sources)
     build_alignment(sources)
     print("params rebuilt from", sources)

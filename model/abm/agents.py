@@ -18,7 +18,7 @@ from .behaviour import utility, vote_probabilities
 from .levers import get_lever
 from .strategies import Allocation, PlanContext, get_strategy
 
-__all__ = ["MemberState", "China", "Commission", "Pending"]
+__all__ = ["MemberState", "China", "Commission", "Pending", "Standing"]
 
 
 class MemberState(mesa.Agent):
@@ -142,10 +142,27 @@ class MemberState(mesa.Agent):
 
 @dataclass(frozen=True)
 class Pending:
-    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag)."""
+    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag);
+    ``profile`` scales it round by round once landed (a scheduled action, else None)."""
 
     due: int
     allocation: Allocation
+    profile: tuple[float, ...] | None = None
+
+
+@dataclass
+class Standing:
+    """A landed use whose size follows a monthly profile: its size at multiplier 1 (per
+    replication and central), who believes it, and the multiplier it stands at now."""
+
+    target: MemberState
+    kind: str
+    unit_size: object
+    unit_central: float
+    believed: np.ndarray
+    credibility: float
+    profile: tuple[float, ...]
+    level: float = 0.0
 
 
 class China(mesa.Agent):
@@ -158,11 +175,13 @@ class China(mesa.Agent):
         self.strategy = get_strategy(strategy)
         self.budget = budget
         self.pending: list[Pending] = []
+        self.standing: list[Standing] = []
         self.log: list[dict] = []
 
-    def commit(self, allocation: Allocation, round_: int) -> None:
+    def commit(self, allocation: Allocation, round_: int,
+               profile: tuple[float, ...] | None = None) -> None:
         lag = round(self.model.instruments[allocation.instrument].lag.value)
-        self.pending.append(Pending(round_ + lag, allocation))
+        self.pending.append(Pending(round_ + lag, allocation, profile))
 
     def plan(self) -> list[Allocation]:
         m = self.model
@@ -195,10 +214,12 @@ class China(mesa.Agent):
         due = [p for p in self.pending if p.due == m.round]
         self.pending = [p for p in self.pending if p.due != m.round]
         for p in due:
-            self.land(p.allocation)
+            self.land(p.allocation, p.profile)
+        self.restate()
 
-    def land(self, alloc: Allocation) -> None:
-        """Apply an allocation's effect to its target in every replication."""
+    def land(self, alloc: Allocation, profile: tuple[float, ...] | None = None) -> None:
+        """Apply an allocation's effect to its target in every replication; a scheduled one
+        (``profile``) stands from now on at the round's multiplier (:meth:`restate`)."""
         m = self.model
         ins = m.instruments[alloc.instrument]
         target = m.agent_of[alloc.target]
@@ -209,7 +230,23 @@ class China(mesa.Agent):
         size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity
         cred = m.credibility(ins.name)
         believed = m.streams.uniform("credibility") < cred
+        if profile is not None:
+            self.standing.append(Standing(target, ins.kind, size, central, believed, cred,
+                                          profile))
+            return
         target.receive(size, ins.kind, believed, cred, central)
+
+    def restate(self) -> None:
+        """Bring every scheduled use to this round's multiplier: China tightens or relaxes,
+        and the change is felt (and seen) as a stick or carrot added or withdrawn."""
+        r = self.model.round
+        for s in self.standing:
+            level = s.profile[r] if r < len(s.profile) else s.profile[-1]
+            if level != s.level:
+                change = level - s.level
+                s.target.receive(s.unit_size * change, s.kind, s.believed, s.credibility,
+                                 s.unit_central * change)
+                s.level = level
 
 
 class Commission(mesa.Agent):

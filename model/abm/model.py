@@ -127,11 +127,14 @@ class CouncilModel(mesa.Model):
         for action in scenario.actions:
             for target in action.targets:
                 self.china.commit(Allocation(action.instrument, target, action.intensity, 0.0),
-                                  action.round)
+                                  action.round, action.profile)
+                by_month = ("" if action.profile is None else
+                            f", by month: {self.instruments[action.instrument].schedule.name}")
                 self.china.log.append({
                     "round": action.round, "instrument": action.instrument, "target": target,
                     "intensity": action.intensity, "spend": 0.0,
-                    "source": "in force" + (f" ({action.date})" if action.date else "")})
+                    "source": "in force" + (f" ({action.date})" if action.date else "")
+                    + by_month})
         self.datacollector = mesa.DataCollector(agenttype_reporters={MemberState: {
             "round": lambda a: a.model.round, "iso2": "iso2",
             "participating": "participating", **STATE_REPORTERS}})

@@ -21,7 +21,10 @@ __all__ = ["Action", "Scenario"]
 @dataclass(frozen=True)
 class Action:
     """A use of an instrument China has already decided (outside its budget): on ``targets``
-    at ``round``, with ``intensity``; ``date`` and ``source`` document it."""
+    at ``round``, with ``intensity``; ``date`` and ``source`` document it. ``profile`` (one
+    multiplier per round, from the instrument's monthly schedule in a run with a vote date)
+    scales the landed use round by round, so China can tighten and relax; None keeps it at
+    its stated size."""
 
     instrument: str
     targets: tuple[str, ...]
@@ -29,6 +32,7 @@ class Action:
     intensity: float
     date: str = ""
     source: str = ""
+    profile: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -80,6 +84,9 @@ class Scenario:
     uncertainty: Any = None
     #: Parameters the run keeps fixed and why (an override; --fixed-parameters).
     fixed: dict[str, str] = field(default_factory=dict)
+    #: The day of the vote, when the experiment times it, and the month of every round.
+    vote_date: str | None = None
+    round_months: list[str] | None = None
     #: Sourced stance changes of the experiment file, used (dated by as_of) or not.
     context: dict = field(default_factory=lambda: {"used": [], "not_used": []})
     extra: dict[str, Any] = field(default_factory=dict)

@@ -19,15 +19,16 @@ from ..abm.levers import LEVERS
 from ..abm.scenario import Action, Scenario
 from ..errors import InputError
 from ..inputs import catalogue
-from ..inputs.dating import period_end
+from ..inputs.dating import period_end, round_months
 from ..inputs.exposure import build_exposures, channel_names
+from ..inputs.schedules import factors, schedule
 from ..inputs.stance import alignment_rows, code_indicators, stance_scores
 from ..inputs.tables import load_population
 from ..treaty.rules import get_rule
 from .parameters import parameter_set
 from .spec import ExperimentSpec, complete_spec, spec_as_of, spec_composition
 
-__all__ = ["resolve", "check_lever_registry", "action_known", "as_of_rule"]
+__all__ = ["resolve", "check_lever_registry", "action_known", "as_of_rule", "profile"]
 
 _INSTRUMENT_FIELDS = ("cost", "effect", "lag", "credibility")
 
@@ -57,7 +58,8 @@ def _instruments(spec: ExperimentSpec) -> dict:
     those of the actions already decided."""
     o = spec.overrides
     instruments = {}
-    for name in spec.china.instruments or list(catalogue.instruments()):
+    spendable = [n for n, ins in catalogue.instruments().items() if ins.spendable]
+    for name in spec.china.instruments or spendable:
         ins = catalogue.instruments()[name]
         for fld in _INSTRUMENT_FIELDS:
             key = f"instrument.{name}.{fld}"
@@ -84,7 +86,16 @@ def as_of_rule(spec: ExperimentSpec) -> str:
     """Why the run uses the knowledge of its as_of date."""
     if spec.as_of:
         return "set in the experiment"
-    return "vote date" if spec.observed is not None else "latest data"
+    return "vote date" if spec.vote_date or spec.observed is not None else "latest data"
+
+
+def profile(instrument, months: list[str] | None) -> tuple[float, ...] | None:
+    """Per round, the multiplier of a scheduled instrument's effect in a run timed by its
+    vote date (``months``: each round's month); None when either is missing."""
+    if months is None or instrument.schedule is None:
+        return None
+    sch = instrument.schedule
+    return factors(schedule(sch.name), months, sch.reference.value)
 
 
 def resolve(spec: ExperimentSpec) -> Scenario:
@@ -147,6 +158,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         ch = channels.index(instruments[instrument].channel)
         return tuple(s for i, s in enumerate(members) if s in states and exposure[i, ch] > 0)
 
+    months = round_months(spec.vote_date, spec.rounds) if spec.vote_date else None
     actions, not_used = [], []
     for i, a in enumerate(spec.china.actions):
         if action_known(a.date, as_of) is False:
@@ -154,14 +166,17 @@ def resolve(spec: ExperimentSpec) -> Scenario:
                              "known_from": period_end(a.date), "source": a.source})
             continue
         actions.append(Action(a.instrument, exposed(a.instrument) if a.targets == "exposed"
-                              else tuple(a.targets), a.round, a.intensity, a.date, a.source))
+                              else tuple(a.targets), a.round, a.intensity, a.date, a.source,
+                              profile(instruments[a.instrument], months)))
     sparams = {k: v.value for k, v in catalogue.strategy_params().get(spec.china.strategy,
                                                                        {}).items()}
     forces = {name: f.value for name, f in measure.forces.items()}
     intercept = o.get("intercept", (calibrated.intercept or measure.intercept).value)
+    budget_instruments = list(spec.china.instruments
+                              or [n for n, ins in instruments.items() if ins.spendable])
     used = {a.instrument for a in actions}
     if o.get("china.budget", spec.china.budget) > 0 and spec.china.strategy != "none":
-        used |= set(spec.china.instruments or instruments)
+        used |= set(budget_instruments)
     uncertainty, fixed = parameter_set(spec, measure, coef, intercept, weights, instruments,
                                        forces, used)
     return Scenario(
@@ -170,7 +185,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         coef=coef, intercept=intercept,
         stakes_weights=weights, exposure=exposure, exposure_table=table, channels=channels,
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
-        budget_instruments=list(spec.china.instruments or instruments),
+        budget_instruments=budget_instruments,
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
         actions=actions, levers=levers, respond_below=spec.commission.respond_below,
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
@@ -178,5 +193,6 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         population_table=str(spec.population), neutral_members=neutral,
         actions_not_used=not_used, alignment_rows=alignment_rows(members=members, as_of=as_of),
         context={"used": context_used, "not_used": context_not_used},
-        forces=forces, uncertainty=uncertainty, fixed=fixed,
+        forces=forces, uncertainty=uncertainty, fixed=fixed, vote_date=spec.vote_date,
+        round_months=months,
     )

@@ -19,7 +19,12 @@ Dates and the Council (both optional, so older files keep working): ``as_of`` (Y
 is the day whose knowledge a run uses - only inputs known by then count (a case defaults to
 its vote date, an experiment to the latest data); ``composition`` names the Council
 (``"eu28"``, a date, or a table of members and populations; default: the Council on the
-``as_of`` or vote date, today's EU27 without either). ``population`` defaults to the
+``as_of`` or vote date, today's EU27 without either). ``vote_date`` (YYYY-MM-DD) times the
+vote: the last round is its month and each earlier round a month before (the model's rounds
+stand for months), so an instrument with a monthly schedule (params/schedules.csv) bites as
+hard as it did in each month; it is also the default ``as_of``. Without it (and in recorded
+cases, whose ``[observed]`` date only dates their knowledge) every round gets an instrument's
+stated effect. ``population`` defaults to the
 composition's table. ``[[context]]`` entries are sourced stance changes of single governments
 (:class:`ContextSpec`), applied from their date on. ``fixed_parameters = true`` (or
 ``--fixed-parameters``) keeps every coefficient at its estimate instead of drawing it per block
@@ -142,6 +147,9 @@ class ChinaSpec(Strict):
     def _instruments(cls, v):
         for name in v or []:
             catalogue.one_of(name, list(catalogue.instruments()), "instrument")
+            if not catalogue.instruments()[name].spendable:
+                raise ValueError(f"instrument '{name}' is a dated regulation, not one China "
+                                 "spends on round by round (use it in [[china.actions]])")
         return v
 
 
@@ -277,6 +285,7 @@ class ExperimentSpec(Strict):
     seed: int = Field(0, ge=0, strict=True)
     fixed_parameters: bool = False
     as_of: str | None = None
+    vote_date: str | None = None
     composition: str | None = None
     population: str | None = None
     absent: list[str] = []
@@ -296,7 +305,7 @@ class ExperimentSpec(Strict):
                              "'-' and '.', starting with a letter or digit)")
         return v
 
-    @field_validator("as_of", mode="before")
+    @field_validator("as_of", "vote_date", mode="before")
     @classmethod
     def _as_of(cls, v):
         return None if v is None else _iso_date(v)
@@ -357,10 +366,12 @@ def spec_and_path(source) -> tuple[ExperimentSpec, Path | None]:
 
 
 def spec_as_of(spec: ExperimentSpec) -> str | None:
-    """The day whose knowledge the run uses: the file's ``as_of``, else a case's vote date,
-    else None (the latest data)."""
+    """The day whose knowledge the run uses: the file's ``as_of``, else its ``vote_date``, else
+    a case's vote date, else None (the latest data)."""
     if spec.as_of:
         return spec.as_of
+    if spec.vote_date:
+        return spec.vote_date
     return spec.observed.date if spec.observed is not None else None
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError
 from ..treaty.rules import RULE_NAMES
 from . import tables
+from .schedules import load_schedules
 
 __all__ = ["FORCES", "PRIOR_GROUPS", "prior_sds", "posterior", "transform_of", "Sourced",
-           "Measure", "Instrument", "Lever", "Coefficients", "MeasureCalibration", "measures",
+           "Measure", "Instrument", "InstrumentSchedule", "Lever", "Coefficients", "MeasureCalibration", "measures",
            "instruments", "levers", "strategy_params", "coefficients", "calibrated_measures",
            "validation_error"]
 
@@ -123,8 +124,34 @@ class Measure(Strict):
         return v
 
 
+class InstrumentSchedule(Strict):
+    """How an instrument's effect varies by month (params/schedules.csv, read by
+    :mod:`model.inputs.schedules`): the schedule's ``name`` and the ``reference`` intensity at
+    which the stated effect applies (a month at intensity x gets x / reference of it). Used
+    only by a run with a vote date; without one the stated effect applies every round."""
+
+    name: str
+    reference: Sourced
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return one_of(v, list(load_schedules()), "schedule")
+
+    @field_validator("reference")
+    @classmethod
+    def _positive_share(cls, v: Sourced) -> Sourced:
+        if not 0.0 < v.value <= 1.0:
+            raise ValueError(f"reference {v.value} outside (0, 1]")
+        return v
+
+
 class Instrument(Strict):
-    """One of China's instruments: a stick or a carrot reaching states through one channel."""
+    """One of China's instruments: a stick or a carrot reaching states through one channel.
+
+    ``spendable`` is false for an instrument China's strategies do not choose round by round
+    (a dated regulation, used as an experiment's action); ``schedule`` scales its effect by
+    month when the run has a vote date."""
 
     name: str
     kind: Literal["stick", "carrot"]
@@ -136,6 +163,8 @@ class Instrument(Strict):
     lag: Sourced
     credibility: Sourced
     evidence: dict[str, Sourced] = {}
+    spendable: bool = True
+    schedule: InstrumentSchedule | None = None
 
     @field_validator("credibility")
     @classmethod

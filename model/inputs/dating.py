@@ -10,6 +10,8 @@ Dates are ISO strings (YYYY-MM-DD), which compare in calendar order as text.
 [True, False]
 >>> period_end("2024 (exact date not found)"), period_end("2024-05"), period_end("2024-05-21")
 ('2024-12-31', '2024-05-31', '2024-05-21')
+>>> round_months("2025-05-20", 3)
+['2025-03', '2025-04', '2025-05']
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 
 from ..errors import InputError
 
-__all__ = ["parse_date", "known_by", "period_end", "LATEST"]
+__all__ = ["parse_date", "known_by", "period_end", "round_months", "LATEST"]
 
 #: What ``as_of`` means when a run does not set it: every row, however recent.
 LATEST = None
@@ -72,3 +74,13 @@ def period_end(text: object) -> str | None:
     except ValueError:
         return None
     return f"{y}-06-30" if half == "H1" else f"{y}-12-31"
+
+
+def round_months(vote_date: str, rounds: int) -> list[str]:
+    """The month (YYYY-MM) each round of a run stands for when the vote falls on
+    ``vote_date``: the last round is the vote's month and every earlier round one month before
+    the next (the model's rounds stand for the months before a vote, as in
+    scripts/build_cases.py - a modelling choice)."""
+    day = datetime.date.fromisoformat(vote_date)
+    first = day.year * 12 + day.month - 1 - (rounds - 1)
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + rounds)]

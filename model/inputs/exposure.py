@@ -2,8 +2,10 @@
 
 A channel is one way China can reach a member state (trade retaliation, car exports, pork,
 spirits, dairy, Chinese plants at home, rare-earth magnet supply) or one way a measure helps it
-(its own car industry). Each channel turns one sourced indicator into a number per state
-(share of GDP, per 1,000 inhabitants, or a 0/1 flag) and then into an index
+(its own car industry), or one way China reaches its defence industry (defence spending). Each
+channel turns one sourced indicator into a number per state (share of GDP - computed from a
+value in euros, or given as a share - per 1,000 inhabitants, or a 0/1 flag) and then into an
+index
 ``log(1 + value / reference)``: 0.1% of GDP or 10 cars per 1,000 inhabitants give log 2 = 0.69,
 1% of GDP gives 2.4, and a flag gives 1 (it is not transformed). The concave index is a modelling
 choice: a sector's political weight grows with its size, but less than proportionally, and a
@@ -56,7 +58,7 @@ class Channel:
     name: str
     sector: str
     indicator: str
-    scale: str          # "pct_gdp" | "per_capita" | "flag"
+    scale: str          # "pct_gdp" | "share_pct_gdp" (a % of GDP as given) | "per_capita" | "flag"
     aggregate: str      # "latest" (most recent year) | "sum" (add all rows, e.g. plants)
     doc: str
 
@@ -79,6 +81,9 @@ CHANNELS: tuple[Channel, ...] = (
             "Chinese battery and car plant investment at home as % of GDP (sum over plants)."),
     Channel("magnets", "rare_earth_magnets", "automotive_supplier_hub", "flag", "latest",
             "Automotive supplier hub exposed to rare-earth magnet licensing (qualitative, low)."),
+    Channel("defence", "defence", "defence_expenditure_pct_gdp", "share_pct_gdp", "latest",
+            "Defence spending as % of GDP (NATO, EDA, IISS): the defence build-up China's "
+            "refusal of military end-use licences reaches."),
 )
 
 
@@ -236,7 +241,7 @@ def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
     index = raw.copy()
     for ch in CHANNELS:
         if ch.scale != "flag":
-            ref = ref_pct_gdp if ch.scale == "pct_gdp" else ref_per_1000
+            ref = ref_per_1000 if ch.scale == "per_capita" else ref_pct_gdp
             index[ch.name] = np.log1p(raw[ch.name] / ref)
     provenance = pd.DataFrame(prov, columns=["iso2", "channel", "raw", "unit", "year",
                                              "confidence", "source"])
