@@ -20,7 +20,8 @@ from . import tables
 from .schedules import load_schedules
 
 __all__ = ["FORCES", "PRIOR_GROUPS", "prior_sds", "posterior", "transform_of", "Sourced",
-           "Measure", "Instrument", "InstrumentSchedule", "Lever", "Coefficients", "MeasureCalibration", "measures",
+           "Measure", "Instrument", "InstrumentSchedule", "Lever", "Coefficients",
+           "MeasureCalibration", "measures",
            "instruments", "levers", "strategy_params", "coefficients", "calibrated_measures",
            "validation_error"]
 
