@@ -171,6 +171,44 @@ def test_every_stake_moves_support_in_its_documented_direction(measure):
         assert (np.sign(delta) == sign).all(), (measure, channel)
 
 
+#: The dated rare-earth instruments of October 2025, each alone (tests/abm/test_rare_earths.py).
+NEW_INSTRUMENTS = ("rare_earth_tightening_oct2025", "military_end_use_rejection")
+#: Each force alone: the coefficients of the other two (and of peers) set to zero.
+ALONE = {"pressure": {"beta_grievance": 0.0, "beta_backlash": 0.0, "beta_peer": 0.0},
+         "grievance": {"beta_pressure": 0.0, "beta_backlash": 0.0, "beta_peer": 0.0},
+         "backlash": {"beta_pressure": 0.0, "beta_grievance": 0.0, "beta_peer": 0.0}}
+
+
+@pytest.mark.parametrize("measure", sorted(catalogue.measures()))
+def test_the_october_2025_instruments_move_support_in_each_forces_documented_direction(measure):
+    """Under the 9 October tightening and the military end-use rule (a vote at the end of
+    October 2025), each force acts the way params/measures.toml documents it: fear lowers the
+    targeted states' P(for), grievance raises it where the measure answers coercion (and does
+    nothing elsewhere), backlash raises the others'. A documented direction is never
+    reversed."""
+    forces = catalogue.measures()[measure].forces
+    base = {"name": "dir", "measure": measure, "rounds": 3, "replications": 300, "seed": 3,
+            "vote_date": "2025-10-31", "fixed_parameters": True}
+    for instrument in NEW_INSTRUMENTS:
+        spec = load_spec(dict(base, china={"actions": [
+            {"instrument": instrument, "date": "2025-10-09"}]}))
+        targets = set(resolve(spec).actions[0].targets)
+        assert targets
+        for force, off in ALONE.items():
+            on = run_experiment(apply_overrides(spec, off)).states.set_index("iso2")["p_for"]
+            none = run_experiment(apply_overrides(load_spec(base), off)).states.set_index(
+                "iso2")["p_for"]
+            delta = on - none
+            hit, others = sorted(targets), sorted(set(on.index) - targets)
+            if force == "pressure":
+                assert (delta[hit] < 0).all(), (measure, instrument, force)
+            elif force == "grievance":
+                sign = np.sign(forces["grievance"].value)
+                assert (np.sign(delta[hit]) == sign).all(), (measure, instrument, force)
+            elif forces["backlash"].value > 0 and others:
+                assert (delta[others] > 0).all(), (measure, instrument, force)
+
+
 def test_backlash_hardens_others_against_visible_coercion():
     spec = with_china(small(FLAGSHIP), strategy="stick_only", budget=1.0)
     on = run_experiment(apply_overrides(spec, {"beta_backlash": 1.0}))
