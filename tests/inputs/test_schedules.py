@@ -4,8 +4,10 @@ its months, and one-line errors for bad schedule input."""
 from __future__ import annotations
 
 import csv
+import datetime
 import importlib.util
 import shutil
+from itertools import pairwise
 
 import pytest
 from helpers import ROOT
@@ -73,14 +75,13 @@ def test_without_a_vote_date_an_instrument_keeps_its_stated_effect():
 
 @given(table=st.dictionaries(st.sampled_from([f"2025-{m:02d}" for m in range(1, 13)]),
                              st.floats(0, 1), min_size=1),
-       vote=st.dates(min_value=__import__("datetime").date(2024, 6, 1),
-                     max_value=__import__("datetime").date(2026, 6, 30)),
+       vote=st.dates(min_value=datetime.date(2024, 6, 1), max_value=datetime.date(2026, 6, 30)),
        rounds=st.integers(1, 24))
 def test_months_are_consecutive_and_intensities_stay_in_range(table, vote, rounds):
     table = dict(sorted(table.items()))
     months = round_months(vote.isoformat(), rounds)
     assert len(months) == rounds and months[-1] == vote.isoformat()[:7]
-    assert all(a < b for a, b in zip(months, months[1:]))
+    assert all(a < b for a, b in pairwise(months))
     got = factors(table, months, reference=1.0)
     assert all(0.0 <= f <= 1.0 for f in got)
     for month, f in zip(months, got):
