@@ -4,8 +4,9 @@ whether it was used (``eucoalition inputs``).
 A row is *used* when the run's numbers rest on it; otherwise its status says why not: known
 only after the run's ``as_of`` date, or superseded by a later or better row of the same state
 and indicator (an exposure's rule is in :mod:`model.inputs.exposure`, alignment's in
-:mod:`model.inputs.stance`). China's actions of the experiment file and the population figures
-of the Council's members are listed too.
+:mod:`model.inputs.stance`). China's actions of the experiment file, the months of an
+instrument's schedule (params/schedules.csv) a run timed by its vote date reads, and the
+population figures of the Council's members are listed too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..inputs.council import read_rows
+from ..inputs.schedules import load_schedules
 from ..inputs.tables import PARAMS_DIR, POPULATION_TABLES, load_population, normalise_iso2
 from .resolve import resolve
 from .spec import spec_and_path
@@ -36,6 +38,31 @@ def _frame_rows(frame: pd.DataFrame, file: str) -> list[dict]:
     return out
 
 
+def _schedule_rows(scenario) -> list[dict]:
+    """The months of every schedule the run's actions follow: used when some round falls in
+    the period a month's intensity holds, else outside the run's rounds."""
+    if scenario.round_months is None:
+        return []
+    names = sorted({scenario.instruments[a.instrument].schedule.name for a in scenario.actions
+                    if a.profile is not None})
+    meta = {(r["schedule"], r["month"]): r for r in read_rows(
+        PARAMS_DIR / "schedules.csv", ["schedule", "month", "source", "confidence"])}
+    out = []
+    for name in names:
+        table = load_schedules()[name]
+        months = list(table)
+        reached = {max((m for m in months if m <= rm), default=None)
+                   for rm in scenario.round_months} - {None}
+        for month, value in table.items():
+            out.append({"file": "params/schedules.csv", "iso2": "", "indicator":
+                        f"schedule {name} {month}", "value": value, "date": None,
+                        "confidence": meta[(name, month)]["confidence"],
+                        "used": month in reached,
+                        "status": "used" if month in reached else "outside the run's months",
+                        "source": meta[(name, month)]["source"]})
+    return out
+
+
 def inputs_table(source) -> dict:
     """The inputs of an experiment (a path, dict or spec): ``as_of``, the Council and one row
     per input (see :data:`INPUT_COLUMNS`)."""
@@ -54,6 +81,7 @@ def inputs_table(source) -> dict:
                      "status": "known after as_of" if i in skipped else
                      ("used (undated: assumed known)" if not a.date else "used"),
                      "source": a.source})
+    rows += _schedule_rows(scenario)
     used_ctx = {(c["iso2"], c["date"]) for c in scenario.context["used"]}
     for i, c in enumerate(spec.context):
         ok = (c.iso2, c.date) in used_ctx

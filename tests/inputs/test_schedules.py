@@ -148,3 +148,15 @@ def test_the_shipped_tables_are_what_the_build_script_writes(tmp_path, monkeypat
     for name in ("schedules.csv", "exposures.csv"):
         assert (out / name).read_bytes() == (ROOT / "params" / name).read_bytes(), name
     shutil.rmtree(out)
+
+
+def test_the_inputs_of_a_timed_run_list_the_schedule_months_it_read():
+    from model.experiments.inputs import inputs_table
+
+    rows = [r for r in inputs_table(squeeze("2025-05-30"))["rows"]
+            if r["file"] == "params/schedules.csv"]
+    used = {r["indicator"].split()[-1] for r in rows if r["used"]}
+    assert used == {"2025-03", "2025-04", "2025-05"}
+    assert all(r["confidence"] == "derived" and r["source"] for r in rows)
+    assert not [r for r in inputs_table(load_spec({"name": "t", "measure": "ev_cvd"}))["rows"]
+                if r["file"] == "params/schedules.csv"]
