@@ -29,11 +29,15 @@ def shipped_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def squeeze(vote_date: str, rounds: int = 12):
-    return resolve(load_spec({
+def squeeze_spec(vote_date: str, rounds: int = 12):
+    return load_spec({
         "name": "t", "measure": "aci_determination", "rounds": rounds, "vote_date": vote_date,
         "china": {"actions": [{"instrument": "rare_earth_licence_slowdown",
-                               "date": "2025-04-04"}]}}))
+                               "date": "2025-04-04"}]}})
+
+
+def squeeze(vote_date: str, rounds: int = 12):
+    return resolve(squeeze_spec(vote_date, rounds))
 
 
 def test_the_magnet_shortfall_is_the_papers_series_against_march_2025():
@@ -153,7 +157,7 @@ def test_the_shipped_tables_are_what_the_build_script_writes(tmp_path, monkeypat
 def test_the_inputs_of_a_timed_run_list_the_schedule_months_it_read():
     from model.experiments.inputs import inputs_table
 
-    rows = [r for r in inputs_table(squeeze("2025-05-30"))["rows"]
+    rows = [r for r in inputs_table(squeeze_spec("2025-05-30"))["rows"]
             if r["file"] == "params/schedules.csv"]
     used = {r["indicator"].split()[-1] for r in rows if r["used"]}
     assert used == {"2025-03", "2025-04", "2025-05"}
