@@ -315,6 +315,13 @@ class ExperimentSpec(Strict):
     def _composition(cls, v):
         return v.isoformat() if isinstance(v, datetime.date) else v
 
+    @model_validator(mode="after")
+    def _timed_chain(self):
+        if self.vote_date and self.stages:
+            raise ValueError("vote_date times one vote; a chain's later stages have no months "
+                             "yet (leave out vote_date or [[stages]])")
+        return self
+
     @field_validator("absent")
     @classmethod
     def _absent(cls, v):

@@ -164,3 +164,13 @@ def test_the_inputs_of_a_timed_run_list_the_schedule_months_it_read():
     assert all(r["confidence"] == "derived" and r["source"] for r in rows)
     assert not [r for r in inputs_table(load_spec({"name": "t", "measure": "ev_cvd"}))["rows"]
                 if r["file"] == "params/schedules.csv"]
+
+
+def test_a_timed_vote_with_chained_stages_is_refused(tmp_path):
+    path = tmp_path / "chain.toml"
+    path.write_text('name = "x"\nmeasure = "aci_determination"\nvote_date = 2025-05-30\n'
+                    '[[stages]]\nname = "r"\nmeasure = "aci_response"\n')
+    with pytest.raises(InputError) as err:
+        load_spec(path)
+    assert str(path) in str(err.value) and "vote_date" in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
