@@ -157,3 +157,12 @@ def test_the_tightening_does_not_turn_france_against_the_aci():
     without = run_experiment(april).states.set_index("iso2")
     assert with_october.loc["FR", "p_for"] > without.loc["FR", "p_for"]
     assert with_october.loc["FR", "p_against"] < without.loc["FR", "p_against"]
+
+
+def test_a_timed_run_does_not_depend_on_how_the_work_is_split():
+    spec = load_spec(PAPER).model_copy(update={"replications": 1000})
+    whole = run_experiment(spec, chunk=1000)
+    pieces = run_experiment(spec, chunk=250)
+    assert whole.summary == pieces.summary
+    pd.testing.assert_frame_equal(whole.replications, pieces.replications)
+    pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, atol=1e-9)
