@@ -251,7 +251,10 @@ def list_cmd(
     for title, rows in [
         ("Voting rules", [(n, f"{r.title} ({r.source})") for n, r in RULES.items()]),
         ("Measures", [(n, f"{m.rule}: {m.title}") for n, m in catalogue.measures().items()]),
-        ("China's instruments", [(n, f"{i.kind}, {i.channel}: {first_line(i.doc)}")
+        ("China's instruments", [(n, f"{i.kind}, {i.channel}"
+                                  + ("" if i.spendable else ", dated action only")
+                                  + (f", by month: {i.schedule.name}" if i.schedule else "")
+                                  + f": {first_line(i.doc)}")
                                  for n, i in catalogue.instruments().items()]),
         ("China's strategies", [(n, first_line(c.__doc__)) for n, c in STRATEGIES.items()]),
         ("EU levers (Commission options)", [(n, f"{first_line(lv.__doc__)} [{lv.effect}]")
