@@ -303,6 +303,7 @@ def rare_earth_rows(src: Path) -> list[list[object]]:
 DEFENCE_VINTAGES = {
     ("nato_defence_expenditure_pct_gdp", "2025"): "2026-03-26",
     ("nato_defence_expenditure_pct_gdp_estimate", "2025e (published Aug 2025)"): "2025-08-28",
+    ("nato_defence_expenditure_pct_gdp_estimate", "2024e (published Jun 2024)"): "2024-06-18",
     ("nato_defence_expenditure_pct_gdp_estimate", "2023e"): "2024-06-30",
     ("defence_budget_pct_gdp_iiss", "2024"): "2025-06-30",
     ("eda_defence_expenditure_pct_gdp", "2024"): "2025-12-31",
