@@ -215,30 +215,47 @@ class China(mesa.Agent):
 class Commission(mesa.Agent):
     """The Commission: proposes the measure and, as the experiment allows, responds with
     EU-side levers (:mod:`model.abm.levers`) once the expected adoption probability falls
-    below its trigger."""
+    below its trigger. A lever acts ``lag`` rounds after the decision (params/eu_levers.toml):
+    stockpiles and new mines take years, so a lever decided weeks before the vote may never act
+    in the run, and :attr:`too_late` says which."""
 
-    def __init__(self, model, levers: dict[str, float], respond_below: float) -> None:
+    def __init__(self, model, levers: dict[str, float], respond_below: float,
+                 lags: dict[str, int] | None = None) -> None:
         super().__init__(model)
         self.available = dict(levers)
         self.respond_below = respond_below
+        self.lags = {name: int((lags or {}).get(name, 0)) for name in self.available}
+        self.decided: dict[str, int] = {}      # lever -> round it was decided
         self.active: dict[str, float] = {}
 
     def decide(self) -> list[str] | None:
-        """The levers to pull this round: every available one not yet active once the trigger
+        """The levers to pull this round: every available one not yet decided once the trigger
         is met (at once if it is 1); None when nothing is left to decide."""
-        if not self.available or len(self.active) == len(self.available):
+        if not self.available or len(self.decided) == len(self.available):
             return None
         if self.respond_below >= 1.0 or self.model.expected_adoption() < self.respond_below:
-            return [name for name in self.available if name not in self.active]
+            return [name for name in self.available if name not in self.decided]
         return []
 
+    @property
+    def too_late(self) -> dict[str, dict[str, int]]:
+        """Levers decided but not acting by the vote: their decision round, lag and the round
+        their effect would land in."""
+        return {name: {"decided_in_round": r, "lag_rounds": self.lags[name],
+                       "would_act_in_round": r + self.lags[name]}
+                for name, r in self.decided.items() if name not in self.active}
+
     def step(self) -> None:
-        """Pull the levers decided this round (or replayed from the run's plan)."""
+        """Decide levers this round (or replay the run's plan), then apply those whose lag has
+        passed."""
         m = self.model
         pulled = m.plan.commission(m.round, self.decide)
-        if pulled is None:
-            return
-        for name in pulled:
+        for name in pulled or []:
+            self.decided.setdefault(name, m.round)
+        due = [name for name, r in self.decided.items()
+               if name not in self.active and r + self.lags[name] <= m.round]
+        for name in due:
             self.active[name] = self.available[name]
             get_lever(name).apply(m, self.available[name])
-        m.refresh_stakes()
+        if due:
+            m.refresh_stakes()

@@ -65,6 +65,11 @@ def print_summary(summary: dict) -> None:
     if summary.get("actions_not_used"):
         console.print("note: China's actions known only after as_of, left out: " + "; ".join(
             f"{a['instrument']} ({a['date']})" for a in summary["actions_not_used"]))
+    for name, late in summary.get("commission_levers_too_late", {}).items():
+        console.print(f"note: lever {name} cannot act before the vote: decided in round "
+                      f"{late['decided_in_round']}, its lag is {late['lag_rounds']} rounds "
+                      f"(a round is about a week), so it would act in round "
+                      f"{late['would_act_in_round']}, after the last round")
     if summary.get("unverified_inputs"):
         cells = summary["unverified_inputs"]
         console.print(f"note: {len(cells)} exposure figures used here are UNVERIFIED estimates "

@@ -57,7 +57,8 @@ def _instruments(spec: ExperimentSpec) -> dict:
     those of the actions already decided."""
     o = spec.overrides
     instruments = {}
-    for name in spec.china.instruments or list(catalogue.instruments()):
+    toolbox = [n for n, ins in catalogue.instruments().items() if ins.toolbox]
+    for name in spec.china.instruments or toolbox:
         ins = catalogue.instruments()[name]
         for fld in _INSTRUMENT_FIELDS:
             key = f"instrument.{name}.{fld}"
@@ -139,6 +140,8 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     check_lever_registry()
     levers = {name: o.get(f"lever.{name}.strength", catalogue.levers()[name].strength.value)
               for name in spec.commission.options}
+    lever_lags = {name: int(o.get(f"lever.{name}.lag", catalogue.levers()[name].lag.value))
+                  for name in spec.commission.options}
     states = [s for s in members if s not in set(spec.absent)]
     if not states:
         raise InputError("every state is absent", field="absent")
@@ -172,7 +175,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
         budget_instruments=list(spec.china.instruments or instruments),
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
-        actions=actions, levers=levers, respond_below=spec.commission.respond_below,
+        actions=actions, levers=levers, lever_lags=lever_lags, respond_below=spec.commission.respond_below,
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
         composition=comp.name, composition_title=comp.title,
         population_table=str(spec.population), neutral_members=neutral,

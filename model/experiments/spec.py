@@ -12,7 +12,7 @@ behaviour file carries calibrated values for that measure (``[measures.<name>]``
 
 Override keys (``[overrides]``): a behavioural coefficient (``beta_stance``), ``intercept``,
 ``stakes.<channel>``, ``exposure.<channel>`` (a multiplier on that channel's exposure),
-``instrument.<name>.<cost|effect|lag|credibility>``, ``lever.<name>.strength`` and
+``instrument.<name>.<cost|effect|lag|credibility>``, ``lever.<name>.<strength|lag>`` and
 ``china.budget``.
 
 Dates and the Council (both optional, so older files keep working): ``as_of`` (YYYY-MM-DD)
@@ -451,7 +451,7 @@ def check_overrides(overrides: dict[str, float], path: object = None) -> None:
             or (len(parts) == 3 and parts[0] == "instrument" and parts[1] in catalogue.instruments()
                 and parts[2] in _INSTRUMENT_FIELDS)
             or (len(parts) == 3 and parts[0] == "lever" and parts[1] in LEVERS
-                and parts[2] == "strength")
+                and parts[2] in ("strength", "lag"))
         )
         if not ok:
             raise InputError("unknown override key", file=path, field=f"overrides.{key}")
@@ -459,6 +459,9 @@ def check_overrides(overrides: dict[str, float], path: object = None) -> None:
             raise InputError(f"value {value} is not finite", file=path, field=f"overrides.{key}")
         if (parts[-1] in ("credibility", "strength")) and not 0 <= value <= 1:
             raise InputError(f"probability {value} outside [0, 1]", file=path,
+                             field=f"overrides.{key}")
+        if parts[0] == "lever" and parts[-1] == "lag" and (value < 0 or value != int(value)):
+            raise InputError(f"lag {value} is not a whole number of rounds >= 0", file=path,
                              field=f"overrides.{key}")
         if key.startswith("exposure_ref") and value <= 0:
             raise InputError(f"value {value} must be positive", file=path, field=f"overrides.{key}")

@@ -136,6 +136,11 @@ class Instrument(Strict):
     lag: Sourced
     credibility: Sourced
     evidence: dict[str, Sourced] = {}
+    #: In China's default toolbox (what a strategy may spend on when an experiment lists no
+    #: instruments). False for dated acts an experiment includes as actions (a summit, a
+    #: countersanction) and for instruments added after the shipped results, which an
+    #: experiment names in ``china.instruments`` to use.
+    toolbox: bool = True
 
     @field_validator("credibility")
     @classmethod
@@ -149,11 +154,25 @@ class Lever(Strict):
 
     name: str
     strength: Sourced
+    #: Rounds between the Commission's decision and the lever's effect (one round is about a
+    #: week, docs/ODD.md 2); a lever whose effect lands after the vote does nothing in the run
+    #: and the run says so.
+    lag: Sourced
+    #: Where the lever comes from: the policy paper's section, a regulation, or "modelling
+    #: proposal" (briefings and docs/paper.md quote it).
+    origin: str = Field(min_length=1)
 
     @field_validator("strength")
     @classmethod
     def _fraction(cls, v: Sourced) -> Sourced:
         return in_unit_interval(v, "strength")
+
+    @field_validator("lag")
+    @classmethod
+    def _rounds(cls, v: Sourced) -> Sourced:
+        if v.value < 0 or v.value != int(v.value):
+            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
+        return v
 
 
 class Coefficients(Strict):

@@ -200,7 +200,10 @@ def test_each_commission_lever_does_what_it_documents():
     # stockpiles shrink the magnet exposure, the channel of fear of escalation for the ACI
     from model.abm.model import CouncilModel
 
-    scenario = resolve(_with_levers(base, ["crma_stockpile"]))
+    # (at no lag: what the lever does once it acts; its shipped lag of years is tested in
+    # tests/abm/test_levers.py)
+    scenario = resolve(apply_overrides(_with_levers(base, ["crma_stockpile"]),
+                                       {"lever.crma_stockpile.lag": 0}))
     model = CouncilModel(scenario, 250, base.seed)
     model.step()
     ch = scenario.channels.index("magnets")
