@@ -180,6 +180,7 @@ class China(mesa.Agent):
             credibility={n: m.credibility(n) for n in m.instruments},
             budget=self.budget,
             max_share_per_target=m.strategy_params.get("max_share_per_target", 1.0),
+            max_carrot_share=m.strategy_params.get("max_carrot_share", 1.0),
         )
         return self.strategy.allocate(ctx)
 

@@ -52,13 +52,18 @@ def check_lever_registry() -> None:
                          field=missing[0])
 
 
+def _budget_instruments(spec: ExperimentSpec) -> list[str]:
+    """What China's strategy may spend on: the file's list, or its default toolbox."""
+    return list(spec.china.instruments or [n for n, ins in catalogue.instruments().items()
+                                           if ins.toolbox])
+
+
 def _instruments(spec: ExperimentSpec) -> dict:
-    """The instruments China may use (all, or the file's list), with overrides applied, plus
-    those of the actions already decided."""
+    """The instruments China may use (the file's list or its toolbox), with overrides
+    applied, plus those of the actions already decided."""
     o = spec.overrides
     instruments = {}
-    toolbox = [n for n, ins in catalogue.instruments().items() if ins.toolbox]
-    for name in spec.china.instruments or toolbox:
+    for name in _budget_instruments(spec):
         ins = catalogue.instruments()[name]
         for fld in _INSTRUMENT_FIELDS:
             key = f"instrument.{name}.{fld}"
@@ -164,7 +169,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     intercept = o.get("intercept", (calibrated.intercept or measure.intercept).value)
     used = {a.instrument for a in actions}
     if o.get("china.budget", spec.china.budget) > 0 and spec.china.strategy != "none":
-        used |= set(spec.china.instruments or instruments)
+        used |= set(_budget_instruments(spec))
     uncertainty, fixed = parameter_set(spec, measure, coef, intercept, weights, instruments,
                                        forces, used)
     return Scenario(
@@ -173,9 +178,10 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         coef=coef, intercept=intercept,
         stakes_weights=weights, exposure=exposure, exposure_table=table, channels=channels,
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
-        budget_instruments=list(spec.china.instruments or instruments),
+        budget_instruments=_budget_instruments(spec),
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
-        actions=actions, levers=levers, lever_lags=lever_lags, respond_below=spec.commission.respond_below,
+        actions=actions, levers=levers, lever_lags=lever_lags,
+        respond_below=spec.commission.respond_below,
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
         composition=comp.name, composition_title=comp.title,
         population_table=str(spec.population), neutral_members=neutral,

@@ -89,7 +89,8 @@ def _save_chunk(path: Path, out: RunOutput) -> None:
     np.savez(buf, outcomes=out.outcomes, votes=out.votes, probability_sums=out.probability_sums,
              pivotal_counts=out.pivotal_counts, expected=out.expected, spend=out.spend,
              rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
-             levers=text(out.levers_used), late=text(out.levers_too_late), blocks=np.array(out.block_sizes or [], dtype=np.int64),
+             levers=text(out.levers_used), late=text(out.levers_too_late),
+             blocks=np.array(out.block_sizes or [], dtype=np.int64),
              **extra)
     atomic_write_bytes(path, buf.getvalue())
 
