@@ -56,6 +56,12 @@ def print_summary(summary: dict) -> None:
         a, b = chain["p_adopted_interval"]["total"]
         console.print(f"end of the chain: adopted in {chain['p_adopted']:.3f} of replications "
                       f"(95% interval {a:.3f}-{b:.3f})")
+        for x in summary["stages"][1:]:
+            if x.get("actions_not_used"):
+                left = "; ".join(f"{a['instrument']} ({a['date']})"
+                                 for a in x["actions_not_used"])
+                console.print(f"note: stage {x['name']}: China's actions known only after its "
+                              f"as_of, left out: {left}")
     if summary.get("as_of"):
         console.print(f"inputs known by {summary['as_of']} ({summary.get('as_of_rule', '')}); "
                       f"Council: {summary.get('composition', 'eu27')}")

@@ -265,6 +265,15 @@ class StageSpec(Strict):
     requires: str = "adopted"
     china: ChinaSpec | None = None
     overrides: dict[str, float] = {}
+    #: The day whose knowledge the stage uses (default: the experiment's): a later decision
+    #: knows what happened after the first, e.g. China's retaliation and the exposures it
+    #: created.
+    as_of: str | None = None
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        return None if v is None else _iso_date(v)
 
 
 class ExperimentSpec(Strict):
