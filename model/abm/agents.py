@@ -92,6 +92,17 @@ class MemberState(mesa.Agent):
         m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[:] = y_exp
 
+    def hear_lobby(self, size, kind: str, believed: np.ndarray, credibility: float,
+                   central: float) -> None:
+        """Take the echo of an instrument through the sector's firms (business lobbying):
+        pressure the government feels, but no act of coercion others see or it resents."""
+        if kind == "stick":
+            self.stick += size * believed
+            self.stick_expected += central * credibility
+        else:
+            self.carrot += size * believed
+            self.carrot_expected += central * credibility
+
     def receive(self, size, kind: str, believed: np.ndarray, credibility: float,
                 central: float | None = None) -> None:
         """Take a landed instrument use: a stick (believed in some replications, visible to
@@ -142,10 +153,12 @@ class MemberState(mesa.Agent):
 
 @dataclass(frozen=True)
 class Pending:
-    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag)."""
+    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag), or
+    its echo through the sector's lobby (``echo``: the lobby's weight)."""
 
     due: int
     allocation: Allocation
+    echo: float = 0.0
 
 
 class China(mesa.Agent):
@@ -196,21 +209,32 @@ class China(mesa.Agent):
         due = [p for p in self.pending if p.due == m.round]
         self.pending = [p for p in self.pending if p.due != m.round]
         for p in due:
-            self.land(p.allocation)
+            self.land(p.allocation, p.echo)
 
-    def land(self, alloc: Allocation) -> None:
-        """Apply an allocation's effect to its target in every replication."""
+    def land(self, alloc: Allocation, echo: float = 0.0) -> None:
+        """Apply an allocation's effect to its target in every replication; with business
+        lobbying on its channel, schedule the echo through the sector's firms. ``echo`` > 0:
+        this is that echo, at the lobby's weight."""
         m = self.model
         ins = m.instruments[alloc.instrument]
         target = m.agent_of[alloc.target]
         ch = m.channels.index(ins.channel)
-        central = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity
+        scale = echo if echo else 1.0
+        central = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity * scale
         if central == 0:
             return
-        size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity
+        size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity * scale
         cred = m.credibility(ins.name)
+        if echo:
+            believed = m.streams.uniform("lobbying") < cred
+            target.hear_lobby(size, ins.kind, believed, cred, central)
+            return
         believed = m.streams.uniform("credibility") < cred
         target.receive(size, ins.kind, believed, cred, central)
+        if ins.channel in m.lobbying:
+            weight, lag = m.lobbying[ins.channel]
+            if weight > 0:
+                self.pending.append(Pending(m.round + lag, alloc, weight))
 
 
 class Commission(mesa.Agent):

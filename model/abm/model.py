@@ -96,6 +96,7 @@ class CouncilModel(mesa.Model):
         self.instruments = scenario.instruments
         self.budget_instruments = scenario.budget_instruments
         self.strategy_params = scenario.strategy_params
+        self.lobbying = scenario.lobbying
         self.participating = scenario.participating
         self.exposure = scenario.exposure.copy()
         # lever state (model.abm.levers)

@@ -76,6 +76,21 @@ def _instruments(spec: ExperimentSpec) -> dict:
     return instruments
 
 
+def _lobbying(channels: list[str]) -> dict[str, tuple[float, int]]:
+    """Channel -> (weight, lag) of the sector that lobbies on it (params/lobbying.toml)."""
+    out = {}
+    for name, lobby in catalogue.lobbying().items():
+        for ch in lobby.channels:
+            if ch not in channels:
+                raise InputError(f"unknown channel '{ch}'", file="params/lobbying.toml",
+                                 field=f"{name}.channels")
+            if ch in out:
+                raise InputError(f"channel '{ch}' lobbied by two sectors",
+                                 file="params/lobbying.toml", field=f"{name}.channels")
+            out[ch] = (lobby.weight.value, int(lobby.lag.value))
+    return out
+
+
 def action_known(date: str, as_of: str | None) -> bool | None:
     """Whether an action dated ``date`` (free text starting with YYYY[-MM[-DD]]) was known by
     ``as_of``: the end of its period must be on or before it. None if the text has no date
@@ -163,6 +178,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
             continue
         actions.append(Action(a.instrument, exposed(a.instrument) if a.targets == "exposed"
                               else tuple(a.targets), a.round, a.intensity, a.date, a.source))
+    lobbying = _lobbying(channels) if spec.china.lobbying else {}
     sparams = {k: v.value for k, v in catalogue.strategy_params().get(spec.china.strategy,
                                                                        {}).items()}
     forces = {name: f.value for name, f in measure.forces.items()}
@@ -180,7 +196,7 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
         budget_instruments=_budget_instruments(spec),
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
-        actions=actions, levers=levers, lever_lags=lever_lags,
+        actions=actions, levers=levers, lever_lags=lever_lags, lobbying=lobbying,
         respond_below=spec.commission.respond_below,
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
         composition=comp.name, composition_title=comp.title,

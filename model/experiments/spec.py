@@ -131,6 +131,9 @@ class ChinaSpec(Strict):
     budget: float = Field(0.0, ge=0)
     instruments: list[str] | None = None
     actions: list[ActionSpec] = []
+    #: Business lobbying (params/lobbying.toml): China's sticks and carrots on a sector's
+    #: channels reach the government again through the sector's firms. Off by default.
+    lobbying: bool = False
 
     @field_validator("strategy")
     @classmethod

@@ -1,6 +1,7 @@
 """Typed, validated registries of the TOML parameter files.
 
-measures.toml, instruments.toml, eu_levers.toml, strategies.toml and behaviour.toml are read
+measures.toml, instruments.toml, eu_levers.toml, lobbying.toml, strategies.toml and
+behaviour.toml are read
 here into pydantic models (with :mod:`model.inputs.tables`, the only readers of params/).
 Every number is a :class:`Sourced` value (value, source, confidence), so provenance travels with
 it into manifests. Unknown keys are errors.
@@ -19,9 +20,9 @@ from ..treaty.rules import RULE_NAMES
 from . import tables
 
 __all__ = ["FORCES", "PRIOR_GROUPS", "prior_sds", "posterior", "transform_of", "Sourced",
-           "Measure", "Instrument", "Lever", "Coefficients", "MeasureCalibration", "measures",
-           "instruments", "levers", "strategy_params", "coefficients", "calibrated_measures",
-           "validation_error"]
+           "Measure", "Instrument", "Lever", "Lobby", "Coefficients", "MeasureCalibration",
+           "measures", "instruments", "levers", "lobbying", "strategy_params", "coefficients",
+           "calibrated_measures", "validation_error"]
 
 CONFIDENCE = (*tables.CONFIDENCE_LEVELS, "assumption", "calibrated")
 #: How China's instruments and the coercion of others move a state, per measure (multipliers of
@@ -175,6 +176,32 @@ class Lever(Strict):
         return v
 
 
+class Lobby(Strict):
+    """A business sector that lobbies its government when China courts or threatens it
+    (params/lobbying.toml): the channels it feels, who lobbies, and how much of its stake
+    reaches the government (``weight``) after how many rounds (``lag``)."""
+
+    name: str
+    channels: list[str] = Field(min_length=1)
+    associations: str = Field(min_length=1)
+    doc: str
+    source: str = Field(min_length=1)
+    weight: Sourced
+    lag: Sourced
+
+    @field_validator("weight")
+    @classmethod
+    def _share(cls, v: Sourced) -> Sourced:
+        return in_unit_interval(v, "weight")
+
+    @field_validator("lag")
+    @classmethod
+    def _rounds(cls, v: Sourced) -> Sourced:
+        if v.value < 0 or v.value != int(v.value):
+            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
+        return v
+
+
 class Coefficients(Strict):
     """Behavioural coefficients of the vote-choice model (see model/behaviour.py)."""
 
@@ -237,6 +264,8 @@ def _cached(kind: str, path: Path):
         return _registry(path, Instrument)
     if kind == "levers":
         return _registry(path, Lever)
+    if kind == "lobbying":
+        return _registry(path, Lobby)
     if kind == "strategies":
         raw = tables.read_toml(path)
         try:
@@ -296,6 +325,11 @@ def instruments(path: Path | None = None) -> dict[str, Instrument]:
 def levers(path: Path | None = None) -> dict[str, Lever]:
     """All EU-side levers by name (params/eu_levers.toml)."""
     return _cached("levers", Path(path) if path else tables.PARAMS_DIR / "eu_levers.toml")
+
+
+def lobbying(path: Path | None = None) -> dict[str, Lobby]:
+    """Sectors that lobby their governments, by name (params/lobbying.toml)."""
+    return _cached("lobbying", Path(path) if path else tables.PARAMS_DIR / "lobbying.toml")
 
 
 def strategy_params(path: Path | None = None) -> dict[str, dict[str, Sourced]]:
