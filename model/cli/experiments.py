@@ -262,11 +262,15 @@ def list_cmd(
     for title, rows in [
         ("Voting rules", [(n, f"{r.title} ({r.source})") for n, r in RULES.items()]),
         ("Measures", [(n, f"{m.rule}: {m.title}") for n, m in catalogue.measures().items()]),
-        ("China's instruments", [(n, f"{i.kind}, {i.channel}: {first_line(i.doc)}")
+        ("China's instruments", [(n, f"{i.kind}, {i.channel}"
+                                  f"{'' if i.toolbox else ' (not in the default toolbox)'}: "
+                                  f"{first_line(i.doc)}")
                                  for n, i in catalogue.instruments().items()]),
         ("China's strategies", [(n, first_line(c.__doc__)) for n, c in STRATEGIES.items()]),
-        ("EU levers (Commission options)", [(n, f"{first_line(lv.__doc__)} [{lv.effect}]")
-                                            for n, lv in LEVERS.items()]),
+        ("EU levers (Commission options)", [
+            (n, f"{first_line(lv.__doc__)} [{lv.effect}; acts "
+                f"{int(catalogue.levers()[n].lag.value)} rounds after the decision]")
+            for n, lv in LEVERS.items()]),
     ]:
         out = table(title, ("name", "what it is"), left=("name", "what it is"))
         for name, doc in rows:

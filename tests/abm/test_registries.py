@@ -85,3 +85,25 @@ def test_the_2025_posture_caps_carrots_at_its_share_of_the_budget(budget, seed):
     ctx.max_carrot_share = 1.0
     assert get_strategy("pressure_2025").allocate(ctx) == get_strategy(
         "divide_and_rule").allocate(ctx)
+
+
+def test_instruments_outside_the_toolbox_are_used_only_when_named():
+    spec = load_spec({"name": "tb", "measure": "aci_determination",
+                      "china": {"strategy": "divide_and_rule", "budget": 0.5}})
+    scenario = resolve(spec)
+    outside = {n for n, i in catalogue.instruments().items() if not i.toolbox}
+    assert {"bank_countersanctions", "battery_partnership", "cherry_protocol",
+            "summit_downgrade"} <= outside
+    assert not outside & set(scenario.budget_instruments)
+    named = resolve(load_spec({"name": "tb", "measure": "aci_determination", "china": {
+        "strategy": "divide_and_rule", "budget": 0.5, "instruments": ["battery_partnership"]}}))
+    assert named.budget_instruments == ["battery_partnership"]
+
+
+@pytest.mark.parametrize("instrument, reached", [
+    ("battery_partnership", {"FR"}), ("cherry_protocol", {"ES"}),
+    ("bank_countersanctions", {"LT"})])
+def test_the_paper_instruments_reach_the_states_their_sources_name(instrument, reached):
+    spec = load_spec({"name": "reach", "measure": "sanctions_package", "china": {"actions": [
+        {"instrument": instrument, "targets": "exposed", "round": 0}]}})
+    assert set(resolve(spec).actions[0].targets) == reached

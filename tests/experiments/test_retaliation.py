@@ -84,3 +84,12 @@ def test_the_retaliation_counts_only_where_the_first_measure_was_adopted(path):
     name = spec.stages[0].name
     assert (reps[f"reached_{name}"] == reps["adopted"]).all()
     assert not (reps[f"adopted_{name}"] & ~reps["adopted"]).any()
+
+
+def test_a_stage_knows_the_retaliation_only_if_its_as_of_does():
+    spec = load_spec(BRANDY)
+    assert spec.stages[0].as_of == "2024-10-11"
+    assert resolve(stage_spec(spec, 1)).actions_not_used == []
+    early = spec.model_copy(update={"stages": [spec.stages[0].model_copy(update={"as_of": None})]})
+    left_out = resolve(stage_spec(early, 1)).actions_not_used
+    assert [a["instrument"] for a in left_out] == ["brandy_probe"]
