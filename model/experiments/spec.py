@@ -132,8 +132,9 @@ class ChinaSpec(Strict):
     instruments: list[str] | None = None
     actions: list[ActionSpec] = []
     #: Business lobbying (params/lobbying.toml): China's sticks and carrots on a sector's
-    #: channels reach the government again through the sector's firms. Off by default.
-    lobbying: bool = False
+    #: channels reach the government again through the sector's firms. Off by default (None,
+    #: so files that do not mention it write the same parameters.csv as before it existed).
+    lobbying: bool | None = None
 
     @field_validator("strategy")
     @classmethod

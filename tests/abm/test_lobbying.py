@@ -41,7 +41,7 @@ def test_every_lobby_is_sourced_and_on_known_channels():
 def test_lobbying_is_off_by_default():
     from model.experiments.spec import load_spec
 
-    assert load_spec(EV).china.lobbying is False
+    assert not load_spec(EV).china.lobbying
     assert resolve(load_spec(EV)).lobbying == {}
     assert set(resolve(_spec(True)).lobbying) == {
         ch for lobby in catalogue.lobbying().values() for ch in lobby.channels}

@@ -98,7 +98,8 @@ def test_exact_adoption_probability_agrees_with_monte_carlo(measure):
 
 
 @pytest.mark.parametrize("strategy",
-                         ["uniform", "stick_only", "carrot_and_stick", "divide_and_rule"])
+                         ["uniform", "stick_only", "carrot_and_stick", "divide_and_rule",
+                          "pressure_2025"])
 def test_more_budget_never_raises_adoption_of_a_measure_china_opposes(strategy):
     spec = small(FLAGSHIP, replications=1000)
     previous = None
