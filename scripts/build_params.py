@@ -267,6 +267,45 @@ def plant_rows(src: Path) -> list[list[object]]:
     return out
 
 
+def partnership_rows(src: Path) -> list[list[object]]:
+    """Chinese battery investments in joint projects with a member state's own firms (the
+    policy paper's 'joint investments in battery technologies and technological partnerships'),
+    the amount known when each was announced. They are not in the chinese_plants rows, so no
+    measure's plant stake counts them twice."""
+    name = "research/dates/partnerships.csv"
+    return [exposure_row(r["iso2"], "battery_partnerships",
+                         "chinese_battery_partnership_investment", r["investment_eur_bn"],
+                         "EUR bn", r["announced"][:4], r["announced"],
+                         cited(f"params/sources/{name}", r["source"]), r["confidence"],
+                         r["note"], item=f"{r['company']} with {r['partner']}, {r['site']}")
+            for r in rows(src / "research" / "dates" / "partnerships.csv")]
+
+
+#: Flags read from dated events of the timeline: (sector, indicator, date, a word of the event).
+TIMELINE_FLAGS = (
+    ("cherries", "cherry_market_access_protocol", "2025-04-11", "cherries"),
+    ("countermeasures", "on_china_countermeasure_list", "2025-08-13", "Urbo"),
+)
+
+
+def timeline_flags(src: Path) -> list[list[object]]:
+    """A 0/1 flag for each state an event of the timeline names, known from its day: Spain's
+    cherry protocol (a market opened, apart from pork), the Lithuanian banks China listed."""
+    name = "research/dates/timeline.csv"
+    events = rows(src / "research" / "dates" / "timeline.csv")
+    out = []
+    for sector, indicator, date, word in TIMELINE_FLAGS:
+        found = [e for e in events if e["date"] == date and word in e["event"]]
+        if len(found) != 1:
+            raise ValueError(f"timeline.csv: expected one event of {date} with {word!r}")
+        e = found[0]
+        for iso in e["targets"].split(";"):
+            out.append(exposure_row(iso, sector, indicator, 1, "flag", date[:4], date,
+                                    cited(f"params/sources/{name}", e["source"]),
+                                    level(e["confidence"])[0], e["event"]))
+    return out
+
+
 def magnet_hubs() -> list[list[object]]:
     hubs = ["DE", "CZ", "SK", "HU", "ES", "IT", "FR"]
     return [exposure_row(iso, "rare_earth_magnets", "automotive_supplier_hub", 1, "flag", "2025",
@@ -460,6 +499,7 @@ def build_exposures(src: Path) -> None:
                                 r["confidence"], r["note"]))
     out += agrifood_rows(src) + dairy_flags(src) + plant_rows(src) + fdi_rows(src)
     out += rare_earth_rows(src) + magnet_hubs() + defence_rows(src)
+    out += partnership_rows(src) + timeline_flags(src)
     out = [r for r in out if r[4] != ""]
     out.sort(key=lambda r: (r[1], r[2], r[0], r[7], r[3]))
     write(PARAMS / "exposures.csv", EXPOSURE_COLUMNS, out)

@@ -92,6 +92,17 @@ class MemberState(mesa.Agent):
         m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[:] = y_exp
 
+    def hear_lobby(self, size, kind: str, believed: np.ndarray, credibility: float,
+                   central: float) -> None:
+        """Take the echo of an instrument through the sector's firms (business lobbying):
+        pressure the government feels, but no act of coercion others see or it resents."""
+        if kind == "stick":
+            self.stick += size * believed
+            self.stick_expected += central * credibility
+        else:
+            self.carrot += size * believed
+            self.carrot_expected += central * credibility
+
     def receive(self, size, kind: str, believed: np.ndarray, credibility: float,
                 central: float | None = None) -> None:
         """Take a landed instrument use: a stick (believed in some replications, visible to
@@ -142,12 +153,14 @@ class MemberState(mesa.Agent):
 
 @dataclass(frozen=True)
 class Pending:
-    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag);
-    ``profile`` scales it round by round once landed (a scheduled action, else None)."""
+    """An allocation whose effect lands at ``due`` (its round plus the instrument's lag).
+    ``profile`` scales it round by round once landed (a scheduled action, else None);
+    ``echo`` > 0 marks its echo through the sector's lobby, at the lobby's weight."""
 
     due: int
     allocation: Allocation
     profile: tuple[float, ...] | None = None
+    echo: float = 0.0
 
 
 @dataclass
@@ -199,6 +212,7 @@ class China(mesa.Agent):
             credibility={n: m.credibility(n) for n in m.instruments},
             budget=self.budget,
             max_share_per_target=m.strategy_params.get("max_share_per_target", 1.0),
+            max_carrot_share=m.strategy_params.get("max_carrot_share", 1.0),
         )
         return self.strategy.allocate(ctx)
 
@@ -214,27 +228,39 @@ class China(mesa.Agent):
         due = [p for p in self.pending if p.due == m.round]
         self.pending = [p for p in self.pending if p.due != m.round]
         for p in due:
-            self.land(p.allocation, p.profile)
+            self.land(p.allocation, p.profile, p.echo)
         self.restate()
 
-    def land(self, alloc: Allocation, profile: tuple[float, ...] | None = None) -> None:
-        """Apply an allocation's effect to its target in every replication; a scheduled one
-        (``profile``) stands from now on at the round's multiplier (:meth:`restate`)."""
+    def land(self, alloc: Allocation, profile: tuple[float, ...] | None = None,
+             echo: float = 0.0) -> None:
+        """Apply an allocation's effect to its target in every replication. A scheduled one
+        (``profile``) stands from now on at the round's multiplier (:meth:`restate`); with
+        business lobbying on its channel, the echo through the sector's firms is scheduled (not
+        for a scheduled use, which follows its profile instead; ``echo`` > 0: this is that echo, at the lobby's weight, at the stated effect)."""
         m = self.model
         ins = m.instruments[alloc.instrument]
         target = m.agent_of[alloc.target]
         ch = m.channels.index(ins.channel)
-        central = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity
+        scale = echo if echo else 1.0
+        central = ins.effect.value * m.exposure[target.index, ch] * alloc.intensity * scale
         if central == 0:
             return
-        size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity
+        size = m.effect(ins.name) * m.exposure[target.index, ch] * alloc.intensity * scale
         cred = m.credibility(ins.name)
+        if echo:
+            believed = m.streams.uniform("lobbying") < cred
+            target.hear_lobby(size, ins.kind, believed, cred, central)
+            return
         believed = m.streams.uniform("credibility") < cred
         if profile is not None:
             self.standing.append(Standing(target, ins.kind, size, central, believed, cred,
                                           profile))
             return
         target.receive(size, ins.kind, believed, cred, central)
+        if ins.channel in m.lobbying:
+            weight, lag = m.lobbying[ins.channel]
+            if weight > 0:
+                self.pending.append(Pending(m.round + lag, alloc, echo=weight))
 
     def restate(self) -> None:
         """Bring every scheduled use to this round's multiplier: China tightens or relaxes,
@@ -252,30 +278,47 @@ class China(mesa.Agent):
 class Commission(mesa.Agent):
     """The Commission: proposes the measure and, as the experiment allows, responds with
     EU-side levers (:mod:`model.abm.levers`) once the expected adoption probability falls
-    below its trigger."""
+    below its trigger. A lever acts ``lag`` rounds after the decision (params/eu_levers.toml):
+    stockpiles and new mines take years, so a lever decided weeks before the vote may never act
+    in the run, and :attr:`too_late` says which."""
 
-    def __init__(self, model, levers: dict[str, float], respond_below: float) -> None:
+    def __init__(self, model, levers: dict[str, float], respond_below: float,
+                 lags: dict[str, int] | None = None) -> None:
         super().__init__(model)
         self.available = dict(levers)
         self.respond_below = respond_below
+        self.lags = {name: int((lags or {}).get(name, 0)) for name in self.available}
+        self.decided: dict[str, int] = {}      # lever -> round it was decided
         self.active: dict[str, float] = {}
 
     def decide(self) -> list[str] | None:
-        """The levers to pull this round: every available one not yet active once the trigger
+        """The levers to pull this round: every available one not yet decided once the trigger
         is met (at once if it is 1); None when nothing is left to decide."""
-        if not self.available or len(self.active) == len(self.available):
+        if not self.available or len(self.decided) == len(self.available):
             return None
         if self.respond_below >= 1.0 or self.model.expected_adoption() < self.respond_below:
-            return [name for name in self.available if name not in self.active]
+            return [name for name in self.available if name not in self.decided]
         return []
 
+    @property
+    def too_late(self) -> dict[str, dict[str, int]]:
+        """Levers decided but not acting by the vote: their decision round, lag and the round
+        their effect would land in."""
+        return {name: {"decided_in_round": r, "lag_rounds": self.lags[name],
+                       "would_act_in_round": r + self.lags[name]}
+                for name, r in self.decided.items() if name not in self.active}
+
     def step(self) -> None:
-        """Pull the levers decided this round (or replayed from the run's plan)."""
+        """Decide levers this round (or replay the run's plan), then apply those whose lag has
+        passed."""
         m = self.model
         pulled = m.plan.commission(m.round, self.decide)
-        if pulled is None:
-            return
-        for name in pulled:
+        for name in pulled or []:
+            self.decided.setdefault(name, m.round)
+        due = [name for name, r in self.decided.items()
+               if name not in self.active and r + self.lags[name] <= m.round]
+        for name in due:
             self.active[name] = self.available[name]
             get_lever(name).apply(m, self.available[name])
-        m.refresh_stakes()
+        if due:
+            m.refresh_stakes()

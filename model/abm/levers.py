@@ -2,10 +2,11 @@
 
 Each lever is a class whose docstring says what it does and where the idea comes from, with one
 method, :meth:`Lever.apply`, that changes the model in the one way it describes. Its strength
-(a fraction in [0, 1]) comes from params/eu_levers.toml. :data:`LEVERS` is the registry the
-command line lists; a lever in the parameter file without a class here is an error, and the
-shared invariant test (tests/abm/test_levers.py) fails for a lever that changes nothing a run
-can measure.
+(a fraction in [0, 1]) comes from params/eu_levers.toml, with its lag (rounds from the
+Commission's decision to the effect: the CRMA's stockpiles take years) and its origin.
+:data:`LEVERS` is the registry the command line lists; a lever in the parameter file without a
+class here is an error, and the shared invariant test (tests/abm/test_levers.py) fails for a
+lever that changes nothing a run can measure once it acts.
 
 >>> sorted(LEVERS)
 ['aci_in_force', 'crma_stockpile', 'narrower_scope', 'price_undertakings',

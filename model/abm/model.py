@@ -10,7 +10,7 @@ experiment point and its block.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -59,6 +59,7 @@ class RunOutput:
     spend: np.ndarray             # (n,) China's spend on each state
     block_sizes: list[int] | None = None   # replications per block, in order
     theta: np.ndarray | None = None        # (blocks, k) parameter draws in fitted scales
+    levers_too_late: dict = field(default_factory=dict)  # decided, but acting after the vote
 
     @property
     def mean_probabilities(self) -> np.ndarray:
@@ -95,6 +96,7 @@ class CouncilModel(mesa.Model):
         self.instruments = scenario.instruments
         self.budget_instruments = scenario.budget_instruments
         self.strategy_params = scenario.strategy_params
+        self.lobbying = scenario.lobbying
         self.participating = scenario.participating
         self.exposure = scenario.exposure.copy()
         # lever state (model.abm.levers)
@@ -116,7 +118,8 @@ class CouncilModel(mesa.Model):
         self.member_states = self.agents_by_type[MemberState]
         self.agent_of = {a.iso2: a for a in self.member_states}
         self.china = China(self, scenario.strategy, scenario.budget)
-        self.commission = Commission(self, scenario.levers, scenario.respond_below)
+        self.commission = Commission(self, scenario.levers, scenario.respond_below,
+                                     scenario.lever_lags)
         self.probabilities = np.zeros((n, R, 3))
         self.expected = np.zeros((n, 3))
         self.next_probabilities = np.zeros((n, R, 3))
@@ -288,4 +291,5 @@ class CouncilModel(mesa.Model):
             levers_used=dict(self.commission.active),
             spend=np.array([a.spend_received for a in self.member_states]),
             block_sizes=list(self.streams.sizes), theta=self.theta_blocks,
+            levers_too_late=self.commission.too_late,
         )

@@ -65,6 +65,10 @@ class Scenario:
     levers: dict[str, float]
     respond_below: float
     strategy_params: dict[str, float] = field(default_factory=dict)
+    #: Rounds from the Commission's decision to each lever's effect (params/eu_levers.toml).
+    lever_lags: dict[str, int] = field(default_factory=dict)
+    #: Channel -> (weight, lag) of business lobbying (params/lobbying.toml); empty when off.
+    lobbying: dict[str, tuple[float, int]] = field(default_factory=dict)
     #: The day whose knowledge the scenario uses (None: every row), and why that day.
     as_of: str | None = None
     as_of_rule: str = "latest data"

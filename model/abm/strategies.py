@@ -54,6 +54,7 @@ class PlanContext:
     budget: float
     max_share_per_target: float
     beta_grievance: float = 0.0    # how much a stick raises its target's support (grievance)
+    max_carrot_share: float = 1.0  # largest share of the round budget spent on carrots
 
     def helpfulness(self, y: np.ndarray) -> np.ndarray:
         """Probability that each state votes the way China wants, at utilities ``y``."""
@@ -91,6 +92,8 @@ class Strategy:
         shifts = np.array([ctx.shift(ins) for ins in usable])          # instruments x states
         costs = np.array([ins.cost.value for ins in usable])
         cap = ctx.max_share_per_target * ctx.budget
+        carrot = np.array([ins.kind == "carrot" for ins in usable])
+        carrots_left = ctx.max_carrot_share * ctx.budget
         spent = np.zeros(len(ctx.states))
         left = ctx.budget
         plan: dict[tuple[str, str], list[float]] = {}
@@ -100,10 +103,15 @@ class Strategy:
             value = gain * weight[None, :] / costs[:, None]
             room = np.minimum(cap - spent, left)
             value[:, room <= 1e-9] = -np.inf
+            if carrots_left <= 1e-9:
+                value[carrot, :] = -np.inf
             k, i = np.unravel_index(int(np.argmax(value)), value.shape)
             if not np.isfinite(value[k, i]) or value[k, i] <= 1e-12:
                 break
-            use = min(1.0, room[i] / costs[k])
+            budget_k = min(room[i], carrots_left) if carrot[k] else room[i]
+            use = min(1.0, budget_k / costs[k])
+            if carrot[k]:
+                carrots_left -= use * costs[k]
             y[i] -= shifts[k, i] * use
             spent[i] += use * costs[k]
             left -= use * costs[k]
@@ -212,9 +220,21 @@ class DivideAndRule(Strategy):
         return np.maximum(crit, 1e-9) * np.where(member, 1.0, self.outside_coalition_weight)
 
 
+class Pressure2025(DivideAndRule):
+    """The 2025 posture: divide and rule with the charm offensive on the wane - carrots capped
+    at a share of each round's budget (``max_carrot_share`` in params/strategies.toml), the
+    rest on sticks. Policy paper 'Dialogue from a position of strength: China's EU policy'
+    (OSW, 2025), 'Divide and rule in a new version': China's policy is 'marked by growing
+    pressure and coercive measures, and diminishing incentives'; the cap's size is a modelling
+    assumption."""
+
+    name = "pressure_2025"
+
+
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
-    for cls in (NoPressure, Uniform, StickOnly, CarrotOnly, CarrotAndStick, DivideAndRule)
+    for cls in (NoPressure, Uniform, StickOnly, CarrotOnly, CarrotAndStick, DivideAndRule,
+                Pressure2025)
 }
 
 

@@ -2,7 +2,8 @@
 
 Random numbers come in fixed blocks of :data:`BLOCK` replications, each with its own streams
 ``SeedSequence(seed, spawn_key=(point, block, purpose))``: one for preference shocks, one for
-the credibility of China's instruments, one for the final vote. A replication's numbers
+the credibility of China's instruments, one for the final vote, one for the credibility of
+the echo of an instrument through business lobbying. A replication's numbers
 therefore depend only on the seed, the experiment point and its block - not on how many
 replications run together or how the work is split, as long as chunks are whole blocks - and
 two scenarios run with the same seed share their shocks and vote draws exactly (common random
@@ -21,7 +22,7 @@ import numpy as np
 __all__ = ["BLOCK", "PURPOSES", "Streams", "block_sizes"]
 
 BLOCK = 250
-PURPOSES = ("shock", "credibility", "vote")
+PURPOSES = ("shock", "credibility", "vote", "lobbying")
 
 
 def block_sizes(replications: int, block: int = BLOCK) -> list[int]:

@@ -56,6 +56,12 @@ def print_summary(summary: dict) -> None:
         a, b = chain["p_adopted_interval"]["total"]
         console.print(f"end of the chain: adopted in {chain['p_adopted']:.3f} of replications "
                       f"(95% interval {a:.3f}-{b:.3f})")
+        for x in summary["stages"][1:]:
+            if x.get("actions_not_used"):
+                left = "; ".join(f"{a['instrument']} ({a['date']})"
+                                 for a in x["actions_not_used"])
+                console.print(f"note: stage {x['name']}: China's actions known only after its "
+                              f"as_of, left out: {left}")
     if summary.get("as_of"):
         console.print(f"inputs known by {summary['as_of']} ({summary.get('as_of_rule', '')}); "
                       f"Council: {summary.get('composition', 'eu27')}")
@@ -65,6 +71,11 @@ def print_summary(summary: dict) -> None:
     if summary.get("actions_not_used"):
         console.print("note: China's actions known only after as_of, left out: " + "; ".join(
             f"{a['instrument']} ({a['date']})" for a in summary["actions_not_used"]))
+    for name, late in summary.get("commission_levers_too_late", {}).items():
+        console.print(f"note: lever {name} cannot act before the vote: decided in round "
+                      f"{late['decided_in_round']}, its lag is {late['lag_rounds']} rounds "
+                      f"(a round is about a month), so it would act in round "
+                      f"{late['would_act_in_round']}, after the last round")
     if summary.get("unverified_inputs"):
         cells = summary["unverified_inputs"]
         console.print(f"note: {len(cells)} exposure figures used here are UNVERIFIED estimates "
@@ -252,13 +263,15 @@ def list_cmd(
         ("Voting rules", [(n, f"{r.title} ({r.source})") for n, r in RULES.items()]),
         ("Measures", [(n, f"{m.rule}: {m.title}") for n, m in catalogue.measures().items()]),
         ("China's instruments", [(n, f"{i.kind}, {i.channel}"
-                                  + ("" if i.spendable else ", dated action only")
+                                  + ("" if i.toolbox else " (not in the default toolbox)")
                                   + (f", by month: {i.schedule.name}" if i.schedule else "")
                                   + f": {first_line(i.doc)}")
                                  for n, i in catalogue.instruments().items()]),
         ("China's strategies", [(n, first_line(c.__doc__)) for n, c in STRATEGIES.items()]),
-        ("EU levers (Commission options)", [(n, f"{first_line(lv.__doc__)} [{lv.effect}]")
-                                            for n, lv in LEVERS.items()]),
+        ("EU levers (Commission options)", [
+            (n, f"{first_line(lv.__doc__)} [{lv.effect}; acts "
+                f"{int(catalogue.levers()[n].lag.value)} rounds after the decision]")
+            for n, lv in LEVERS.items()]),
     ]:
         out = table(title, ("name", "what it is"), left=("name", "what it is"))
         for name, doc in rows:

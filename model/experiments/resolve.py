@@ -53,13 +53,18 @@ def check_lever_registry() -> None:
                          field=missing[0])
 
 
+def _budget_instruments(spec: ExperimentSpec) -> list[str]:
+    """What China's strategy may spend on: the file's list, or its default toolbox."""
+    return list(spec.china.instruments or [n for n, ins in catalogue.instruments().items()
+                                           if ins.toolbox])
+
+
 def _instruments(spec: ExperimentSpec) -> dict:
-    """The instruments China may use (all, or the file's list), with overrides applied, plus
-    those of the actions already decided."""
+    """The instruments China may use (the file's list or its toolbox), with overrides
+    applied, plus those of the actions already decided."""
     o = spec.overrides
     instruments = {}
-    spendable = [n for n, ins in catalogue.instruments().items() if ins.spendable]
-    for name in spec.china.instruments or spendable:
+    for name in _budget_instruments(spec):
         ins = catalogue.instruments()[name]
         for fld in _INSTRUMENT_FIELDS:
             key = f"instrument.{name}.{fld}"
@@ -70,6 +75,21 @@ def _instruments(spec: ExperimentSpec) -> dict:
         if action.instrument not in instruments:
             instruments[action.instrument] = catalogue.instruments()[action.instrument]
     return instruments
+
+
+def _lobbying(channels: list[str]) -> dict[str, tuple[float, int]]:
+    """Channel -> (weight, lag) of the sector that lobbies on it (params/lobbying.toml)."""
+    out = {}
+    for name, lobby in catalogue.lobbying().items():
+        for ch in lobby.channels:
+            if ch not in channels:
+                raise InputError(f"unknown channel '{ch}'", file="params/lobbying.toml",
+                                 field=f"{name}.channels")
+            if ch in out:
+                raise InputError(f"channel '{ch}' lobbied by two sectors",
+                                 file="params/lobbying.toml", field=f"{name}.channels")
+            out[ch] = (lobby.weight.value, int(lobby.lag.value))
+    return out
 
 
 def action_known(date: str, as_of: str | None) -> bool | None:
@@ -150,6 +170,8 @@ def resolve(spec: ExperimentSpec) -> Scenario:
     check_lever_registry()
     levers = {name: o.get(f"lever.{name}.strength", catalogue.levers()[name].strength.value)
               for name in spec.commission.options}
+    lever_lags = {name: int(o.get(f"lever.{name}.lag", catalogue.levers()[name].lag.value))
+                  for name in spec.commission.options}
     states = [s for s in members if s not in set(spec.absent)]
     if not states:
         raise InputError("every state is absent", field="absent")
@@ -168,12 +190,12 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         actions.append(Action(a.instrument, exposed(a.instrument) if a.targets == "exposed"
                               else tuple(a.targets), a.round, a.intensity, a.date, a.source,
                               profile(instruments[a.instrument], months)))
+    lobbying = _lobbying(channels) if spec.china.lobbying else {}
     sparams = {k: v.value for k, v in catalogue.strategy_params().get(spec.china.strategy,
                                                                        {}).items()}
     forces = {name: f.value for name, f in measure.forces.items()}
     intercept = o.get("intercept", (calibrated.intercept or measure.intercept).value)
-    budget_instruments = list(spec.china.instruments
-                              or [n for n, ins in instruments.items() if ins.spendable])
+    budget_instruments = _budget_instruments(spec)
     used = {a.instrument for a in actions}
     if o.get("china.budget", spec.china.budget) > 0 and spec.china.strategy != "none":
         used |= set(budget_instruments)
@@ -187,7 +209,8 @@ def resolve(spec: ExperimentSpec) -> Scenario:
         stance=stance.loc[members].to_numpy(dtype=float), instruments=instruments,
         budget_instruments=budget_instruments,
         strategy=spec.china.strategy, budget=o.get("china.budget", spec.china.budget),
-        actions=actions, levers=levers, respond_below=spec.commission.respond_below,
+        actions=actions, levers=levers, lever_lags=lever_lags, lobbying=lobbying,
+        respond_below=spec.commission.respond_below,
         strategy_params=sparams, as_of=as_of, as_of_rule=as_of_rule(spec),
         composition=comp.name, composition_title=comp.title,
         population_table=str(spec.population), neutral_members=neutral,

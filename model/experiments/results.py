@@ -114,6 +114,7 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
         "china": {"strategy": scenario.strategy, "budget_per_round": scenario.budget,
                   "total_spend": total_spend},
         "commission_levers_used": out.levers_used,
+        **({"commission_levers_too_late": out.levers_too_late} if out.levers_too_late else {}),
         "unverified_inputs": _unverified_inputs(scenario),
         "neutral_members": scenario.neutral_members,
         "actions_not_used": scenario.actions_not_used,

@@ -89,7 +89,8 @@ def _save_chunk(path: Path, out: RunOutput) -> None:
     np.savez(buf, outcomes=out.outcomes, votes=out.votes, probability_sums=out.probability_sums,
              pivotal_counts=out.pivotal_counts, expected=out.expected, spend=out.spend,
              rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
-             levers=text(out.levers_used), blocks=np.array(out.block_sizes or [], dtype=np.int64),
+             levers=text(out.levers_used), late=text(out.levers_too_late),
+             blocks=np.array(out.block_sizes or [], dtype=np.int64),
              **extra)
     atomic_write_bytes(path, buf.getvalue())
 
@@ -106,7 +107,8 @@ def _load_chunk(path: Path, states: list[str]) -> RunOutput:
                      rounds=pd.DataFrame(text("rounds"))[list(ROUND_COLUMNS)],
                      china_log=text("china"), levers_used=text("levers"), spend=z["spend"],
                      block_sizes=[int(b) for b in z["blocks"]] if "blocks" in z else None,
-                     theta=z.get("theta"))
+                     theta=z.get("theta"),
+                     levers_too_late=text("late") if "late" in z else {})
 
 
 #: Version of the saved chunk files; a resume directory of another format is started afresh.
@@ -130,7 +132,7 @@ def _combine(parts: list[RunOutput]) -> RunOutput:
         probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
         pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0), expected=first.expected,
         rounds=rounds, china_log=first.china_log, levers_used=first.levers_used,
-        spend=first.spend,
+        spend=first.spend, levers_too_late=first.levers_too_late,
         block_sizes=[b for p in parts for b in (p.block_sizes or [])],
         theta=None if first.theta is None else np.concatenate([p.theta for p in parts]))
 

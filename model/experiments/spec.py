@@ -12,7 +12,7 @@ behaviour file carries calibrated values for that measure (``[measures.<name>]``
 
 Override keys (``[overrides]``): a behavioural coefficient (``beta_stance``), ``intercept``,
 ``stakes.<channel>``, ``exposure.<channel>`` (a multiplier on that channel's exposure),
-``instrument.<name>.<cost|effect|lag|credibility>``, ``lever.<name>.strength`` and
+``instrument.<name>.<cost|effect|lag|credibility>``, ``lever.<name>.<strength|lag>`` and
 ``china.budget``.
 
 Dates and the Council (both optional, so older files keep working): ``as_of`` (YYYY-MM-DD)
@@ -136,6 +136,10 @@ class ChinaSpec(Strict):
     budget: float = Field(0.0, ge=0)
     instruments: list[str] | None = None
     actions: list[ActionSpec] = []
+    #: Business lobbying (params/lobbying.toml): China's sticks and carrots on a sector's
+    #: channels reach the government again through the sector's firms. Off by default (None,
+    #: so files that do not mention it write the same parameters.csv as before it existed).
+    lobbying: bool | None = None
 
     @field_validator("strategy")
     @classmethod
@@ -147,9 +151,6 @@ class ChinaSpec(Strict):
     def _instruments(cls, v):
         for name in v or []:
             catalogue.one_of(name, list(catalogue.instruments()), "instrument")
-            if not catalogue.instruments()[name].spendable:
-                raise ValueError(f"instrument '{name}' is a dated regulation, not one China "
-                                 "spends on round by round (use it in [[china.actions]])")
         return v
 
 
@@ -273,6 +274,15 @@ class StageSpec(Strict):
     requires: str = "adopted"
     china: ChinaSpec | None = None
     overrides: dict[str, float] = {}
+    #: The day whose knowledge the stage uses (default: the experiment's): a later decision
+    #: knows what happened after the first, e.g. China's retaliation and the exposures it
+    #: created.
+    as_of: str | None = None
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        return None if v is None else _iso_date(v)
 
 
 class ExperimentSpec(Strict):
@@ -469,7 +479,7 @@ def check_overrides(overrides: dict[str, float], path: object = None) -> None:
             or (len(parts) == 3 and parts[0] == "instrument" and parts[1] in catalogue.instruments()
                 and parts[2] in _INSTRUMENT_FIELDS)
             or (len(parts) == 3 and parts[0] == "lever" and parts[1] in LEVERS
-                and parts[2] == "strength")
+                and parts[2] in ("strength", "lag"))
         )
         if not ok:
             raise InputError("unknown override key", file=path, field=f"overrides.{key}")
@@ -477,6 +487,9 @@ def check_overrides(overrides: dict[str, float], path: object = None) -> None:
             raise InputError(f"value {value} is not finite", file=path, field=f"overrides.{key}")
         if (parts[-1] in ("credibility", "strength")) and not 0 <= value <= 1:
             raise InputError(f"probability {value} outside [0, 1]", file=path,
+                             field=f"overrides.{key}")
+        if parts[0] == "lever" and parts[-1] == "lag" and (value < 0 or value != int(value)):
+            raise InputError(f"lag {value} is not a whole number of rounds >= 0", file=path,
                              field=f"overrides.{key}")
         if key.startswith("exposure_ref") and value <= 0:
             raise InputError(f"value {value} must be positive", file=path, field=f"overrides.{key}")

@@ -4,7 +4,8 @@ Real decisions come in sequences - provisional duties (advisory opinion), defini
 (examination procedure), the appeal committee; a coercion determination, then response
 measures; duties, China's retaliation, the next trade-defence vote. Each stage is a run of its
 own (its measure, rule and rounds; China's actions between the stages in force from its start;
-the Commission's amendment as overrides) with the same seed, so a government's preference shock
+the Commission's amendment as overrides, the knowledge of its own ``as_of`` day) with the same
+seed, so a government's preference shock
 and the parameter draws carry over from one decision to the next. A stage counts only in the
 replications where the stage before met its requirement (:class:`~model.experiments.spec.
 StageSpec`): elsewhere it is *not reached*, and nothing about it is counted. The chain's result
@@ -39,7 +40,8 @@ def stage_spec(spec: ExperimentSpec, k: int) -> ExperimentSpec:
         "name": f"{spec.name}.{stage.name}", "measure": stage.measure, "rule": stage.rule,
         "rounds": stage.rounds or spec.rounds, "china": stage.china or spec.china.model_copy(
             update={"actions": []}),
-        "overrides": overrides, "stages": [], "sweep": None})
+        "overrides": overrides, "stages": [], "sweep": None,
+        "as_of": stage.as_of or spec.as_of})
 
 
 def reached(requires: str, rule, out: RunOutput, pops: np.ndarray) -> np.ndarray:
@@ -55,7 +57,8 @@ def reached(requires: str, rule, out: RunOutput, pops: np.ndarray) -> np.ndarray
 
 
 def _stage_report(name: str, spec: ExperimentSpec, rule, out: RunOutput, live: np.ndarray,
-                  adopted: np.ndarray, sizes: list[int], drawn: bool) -> dict:
+                  adopted: np.ndarray, sizes: list[int], drawn: bool,
+                  not_used: list | None = None) -> dict:
     R = len(live)
     k_reached, k_adopted = int(live.sum()), int((live & adopted).sum())
     lo, hi = wilson_interval(k_adopted, R)
@@ -67,6 +70,10 @@ def _stage_report(name: str, spec: ExperimentSpec, rule, out: RunOutput, live: n
     n_for = (out.votes == FOR).sum(axis=1)
     if k_reached:
         report["mean_for_when_reached"] = float(n_for[live].mean())
+    if not_used:
+        report["actions_not_used"] = not_used
+    if out.levers_too_late:
+        report["commission_levers_too_late"] = out.levers_too_late
     return report
 
 
@@ -99,7 +106,7 @@ def run_stages(spec: ExperimentSpec, base_scenario, base: RunOutput, *, seed: in
         adopted = scenario.rule.adopted(out.outcomes)
         final = np.where(live, adopted, final)
         reports.append(_stage_report(stage.name, sub, scenario.rule, out, live, adopted, sizes,
-                                     drawn))
+                                     drawn, scenario.actions_not_used))
         columns[f"reached_{stage.name}"] = live.copy()
         columns[f"adopted_{stage.name}"] = live & adopted
         prev_rule, prev_out, prev_pops = scenario.rule, out, scenario.populations

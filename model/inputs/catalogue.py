@@ -1,6 +1,7 @@
 """Typed, validated registries of the TOML parameter files.
 
-measures.toml, instruments.toml, eu_levers.toml, strategies.toml and behaviour.toml are read
+measures.toml, instruments.toml, eu_levers.toml, lobbying.toml, strategies.toml and
+behaviour.toml are read
 here into pydantic models (with :mod:`model.inputs.tables`, the only readers of params/).
 Every number is a :class:`Sourced` value (value, source, confidence), so provenance travels with
 it into manifests. Unknown keys are errors.
@@ -20,10 +21,9 @@ from . import tables
 from .schedules import load_schedules
 
 __all__ = ["FORCES", "PRIOR_GROUPS", "prior_sds", "posterior", "transform_of", "Sourced",
-           "Measure", "Instrument", "InstrumentSchedule", "Lever", "Coefficients",
-           "MeasureCalibration", "measures",
-           "instruments", "levers", "strategy_params", "coefficients", "calibrated_measures",
-           "validation_error"]
+           "Measure", "Instrument", "InstrumentSchedule", "Lever", "Lobby", "Coefficients",
+           "MeasureCalibration", "measures", "instruments", "levers", "lobbying",
+           "strategy_params", "coefficients", "calibrated_measures", "validation_error"]
 
 CONFIDENCE = (*tables.CONFIDENCE_LEVELS, "assumption", "calibrated")
 #: How China's instruments and the coercion of others move a state, per measure (multipliers of
@@ -150,9 +150,7 @@ class InstrumentSchedule(Strict):
 class Instrument(Strict):
     """One of China's instruments: a stick or a carrot reaching states through one channel.
 
-    ``spendable`` is false for an instrument China's strategies do not choose round by round
-    (a dated regulation, used as an experiment's action); ``schedule`` scales its effect by
-    month when the run has a vote date."""
+    ``schedule`` scales its effect by month when the run has a vote date."""
 
     name: str
     kind: Literal["stick", "carrot"]
@@ -164,7 +162,11 @@ class Instrument(Strict):
     lag: Sourced
     credibility: Sourced
     evidence: dict[str, Sourced] = {}
-    spendable: bool = True
+    #: In China's default toolbox (what a strategy may spend on when an experiment lists no
+    #: instruments). False for dated acts an experiment includes as actions (a summit, a
+    #: countersanction, the October 2025 regulations) and for instruments added after the
+    #: shipped results, which an experiment names in ``china.instruments`` to use.
+    toolbox: bool = True
     schedule: InstrumentSchedule | None = None
 
     @field_validator("credibility")
@@ -179,11 +181,51 @@ class Lever(Strict):
 
     name: str
     strength: Sourced
+    #: Rounds between the Commission's decision and the lever's effect (one round is about a
+    #: week, docs/ODD.md 2); a lever whose effect lands after the vote does nothing in the run
+    #: and the run says so.
+    lag: Sourced
+    #: Where the lever comes from: the policy paper's section, a regulation, or "modelling
+    #: proposal" (briefings and docs/paper.md quote it).
+    origin: str = Field(min_length=1)
 
     @field_validator("strength")
     @classmethod
     def _fraction(cls, v: Sourced) -> Sourced:
         return in_unit_interval(v, "strength")
+
+    @field_validator("lag")
+    @classmethod
+    def _rounds(cls, v: Sourced) -> Sourced:
+        if v.value < 0 or v.value != int(v.value):
+            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
+        return v
+
+
+class Lobby(Strict):
+    """A business sector that lobbies its government when China courts or threatens it
+    (params/lobbying.toml): the channels it feels, who lobbies, and how much of its stake
+    reaches the government (``weight``) after how many rounds (``lag``)."""
+
+    name: str
+    channels: list[str] = Field(min_length=1)
+    associations: str = Field(min_length=1)
+    doc: str
+    source: str = Field(min_length=1)
+    weight: Sourced
+    lag: Sourced
+
+    @field_validator("weight")
+    @classmethod
+    def _share(cls, v: Sourced) -> Sourced:
+        return in_unit_interval(v, "weight")
+
+    @field_validator("lag")
+    @classmethod
+    def _rounds(cls, v: Sourced) -> Sourced:
+        if v.value < 0 or v.value != int(v.value):
+            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
+        return v
 
 
 class Coefficients(Strict):
@@ -248,6 +290,8 @@ def _cached(kind: str, path: Path):
         return _registry(path, Instrument)
     if kind == "levers":
         return _registry(path, Lever)
+    if kind == "lobbying":
+        return _registry(path, Lobby)
     if kind == "strategies":
         raw = tables.read_toml(path)
         try:
@@ -307,6 +351,11 @@ def instruments(path: Path | None = None) -> dict[str, Instrument]:
 def levers(path: Path | None = None) -> dict[str, Lever]:
     """All EU-side levers by name (params/eu_levers.toml)."""
     return _cached("levers", Path(path) if path else tables.PARAMS_DIR / "eu_levers.toml")
+
+
+def lobbying(path: Path | None = None) -> dict[str, Lobby]:
+    """Sectors that lobby their governments, by name (params/lobbying.toml)."""
+    return _cached("lobbying", Path(path) if path else tables.PARAMS_DIR / "lobbying.toml")
 
 
 def strategy_params(path: Path | None = None) -> dict[str, dict[str, Sourced]]:

@@ -1,7 +1,8 @@
 """Per-state exposure channels built from params/exposures.csv, with provenance.
 
 A channel is one way China can reach a member state (trade retaliation, car exports, pork,
-spirits, dairy, Chinese plants at home, rare-earth magnet supply) or one way a measure helps it
+spirits, dairy, Chinese plants at home, rare-earth magnet supply, joint battery projects with
+its firms, cherries, its firms on China's countermeasure list) or one way a measure helps it
 (its own car industry), or one way China reaches its defence industry (defence spending). Each
 channel turns one sourced indicator into a number per state (share of GDP - computed from a
 value in euros, or given as a share - per 1,000 inhabitants, or a 0/1 flag) and then into an
@@ -84,6 +85,17 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("defence", "defence", "defence_expenditure_pct_gdp", "share_pct_gdp", "latest",
             "Defence spending as % of GDP (NATO, EDA, IISS): the defence build-up China's "
             "refusal of military end-use licences reaches."),
+    Channel("partnerships", "battery_partnerships", "chinese_battery_partnership_investment",
+            "pct_gdp", "sum",
+            "Chinese battery investment in joint projects with the state's own firms (AESC with "
+            "Renault at Douai, XTC with Orano at Dunkirk) as % of GDP: what a carrot of joint "
+            "investment and technology partnership reaches."),
+    Channel("cherries", "cherries", "cherry_market_access_protocol", "flag", "latest",
+            "A market-access protocol for cherries signed with China (Spain, 11 Apr 2025): a "
+            "fruit market opened, apart from pork."),
+    Channel("countermeasures", "countermeasures", "on_china_countermeasure_list", "flag",
+            "latest", "Firms of the state on China's countermeasure list under its Anti-Foreign "
+            "Sanctions Law (the Lithuanian banks, 13 Aug 2025)."),
 )
 
 

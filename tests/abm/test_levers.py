@@ -25,8 +25,12 @@ RICH = {
 }
 
 
-def expected_track(options: list[str]) -> np.ndarray:
-    spec = load_spec(RICH | {"commission": {"options": options, "respond_below": 1.0}})
+def expected_track(options: list[str], lag: int | None = 0) -> np.ndarray:
+    """The run's probabilities with ``options``, each acting after ``lag`` rounds (None: its
+    lag in params/eu_levers.toml)."""
+    overrides = {} if lag is None else {f"lever.{name}.lag": lag for name in options}
+    spec = load_spec(RICH | {"commission": {"options": options, "respond_below": 1.0},
+                             "overrides": overrides})
     model = CouncilModel(resolve(spec), spec.replications, spec.seed)
     model.run()
     return np.concatenate([model.expected.ravel(), model.probabilities.mean(axis=1).ravel()])
@@ -43,8 +47,34 @@ def test_every_lever_is_documented_and_parameterised(name):
     lever = get_lever(name)
     assert lever.name == name and lever.effect
     assert lever.__doc__ and "Source:" in lever.__doc__
-    strength = catalogue.levers()[name].strength
+    params = catalogue.levers()[name]
+    strength = params.strength
     assert 0 <= strength.value <= 1 and strength.source and strength.confidence
+    assert params.lag.value >= 0 and params.lag.source and params.origin
+
+
+@pytest.mark.parametrize("name", sorted(LEVERS))
+def test_a_lever_acts_only_once_its_lag_has_passed_and_a_late_one_says_so(name):
+    spec = load_spec(RICH | {"commission": {"options": [name], "respond_below": 1.0},
+                             "overrides": {f"lever.{name}.lag": RICH["rounds"]}})
+    model = CouncilModel(resolve(spec), spec.replications, spec.seed)
+    out = model.run()
+    # decided in round 0, due in the round after the last: nothing acted, the run says so
+    assert out.levers_used == {}
+    assert out.levers_too_late == {name: {"decided_in_round": 0, "lag_rounds": RICH["rounds"],
+                                          "would_act_in_round": RICH["rounds"]}}
+    assert np.allclose(expected_track([name], lag=RICH["rounds"]), expected_track([]))
+    # one round less and it acts in the last round
+    early = load_spec(RICH | {"commission": {"options": [name], "respond_below": 1.0},
+                              "overrides": {f"lever.{name}.lag": RICH["rounds"] - 1}})
+    assert CouncilModel(resolve(early), early.replications, early.seed).run().levers_used
+
+
+def test_the_crma_takes_years_and_cannot_act_before_a_vote_months_away():
+    assert catalogue.levers()["crma_stockpile"].lag.value >= 24      # rounds of a month
+    assert "Rare earths as a weapon" in catalogue.levers()["crma_stockpile"].origin
+    assert "modelling proposal" in catalogue.levers()["solidarity_compensation"].origin
+    assert np.allclose(expected_track(["crma_stockpile"], lag=None), expected_track([]))
 
 
 def test_the_parameter_file_and_the_registry_list_the_same_levers(monkeypatch):

@@ -98,7 +98,8 @@ def test_exact_adoption_probability_agrees_with_monte_carlo(measure):
 
 
 @pytest.mark.parametrize("strategy",
-                         ["uniform", "stick_only", "carrot_and_stick", "divide_and_rule"])
+                         ["uniform", "stick_only", "carrot_and_stick", "divide_and_rule",
+                          "pressure_2025"])
 def test_more_budget_never_raises_adoption_of_a_measure_china_opposes(strategy):
     spec = small(FLAGSHIP, replications=1000)
     previous = None
@@ -238,7 +239,10 @@ def test_each_commission_lever_does_what_it_documents():
     # stockpiles shrink the magnet exposure, the channel of fear of escalation for the ACI
     from model.abm.model import CouncilModel
 
-    scenario = resolve(_with_levers(base, ["crma_stockpile"]))
+    # (at no lag: what the lever does once it acts; its shipped lag of years is tested in
+    # tests/abm/test_levers.py)
+    scenario = resolve(apply_overrides(_with_levers(base, ["crma_stockpile"]),
+                                       {"lever.crma_stockpile.lag": 0}))
     model = CouncilModel(scenario, 250, base.seed)
     model.step()
     ch = scenario.channels.index("magnets")

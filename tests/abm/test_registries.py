@@ -68,3 +68,42 @@ def test_kind_filters(name):
     plan = get_strategy(name).allocate(context(2.0))
     kinds = {catalogue.instruments()[a.instrument].kind for a in plan}
     assert kinds == {name.split("_")[0]}
+
+
+@settings(max_examples=10, deadline=None)
+@given(budget=st.floats(0.1, 3.0), seed=st.integers(0, 1000))
+def test_the_2025_posture_caps_carrots_at_its_share_of_the_budget(budget, seed):
+    cap = catalogue.strategy_params()["pressure_2025"]["max_carrot_share"].value
+    assert 0 < cap < 1
+    ctx = context(budget, seed=seed)
+    ctx.max_carrot_share = cap
+    plan = get_strategy("pressure_2025").allocate(ctx)
+    kinds = catalogue.instruments()
+    carrots = sum(a.spend for a in plan if kinds[a.instrument].kind == "carrot")
+    assert carrots <= cap * budget + 1e-9
+    # with no cap it is divide and rule itself
+    ctx.max_carrot_share = 1.0
+    assert get_strategy("pressure_2025").allocate(ctx) == get_strategy(
+        "divide_and_rule").allocate(ctx)
+
+
+def test_instruments_outside_the_toolbox_are_used_only_when_named():
+    spec = load_spec({"name": "tb", "measure": "aci_determination",
+                      "china": {"strategy": "divide_and_rule", "budget": 0.5}})
+    scenario = resolve(spec)
+    outside = {n for n, i in catalogue.instruments().items() if not i.toolbox}
+    assert {"bank_countersanctions", "battery_partnership", "cherry_protocol",
+            "summit_downgrade"} <= outside
+    assert not outside & set(scenario.budget_instruments)
+    named = resolve(load_spec({"name": "tb", "measure": "aci_determination", "china": {
+        "strategy": "divide_and_rule", "budget": 0.5, "instruments": ["battery_partnership"]}}))
+    assert named.budget_instruments == ["battery_partnership"]
+
+
+@pytest.mark.parametrize("instrument, reached", [
+    ("battery_partnership", {"FR"}), ("cherry_protocol", {"ES"}),
+    ("bank_countersanctions", {"LT"})])
+def test_the_paper_instruments_reach_the_states_their_sources_name(instrument, reached):
+    spec = load_spec({"name": "reach", "measure": "sanctions_package", "china": {"actions": [
+        {"instrument": instrument, "targets": "exposed", "round": 0}]}})
+    assert set(resolve(spec).actions[0].targets) == reached
