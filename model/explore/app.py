@@ -1,0 +1,72 @@
+"""The Dash app of the explorer and the local server that serves it.
+
+Dash serves its own scripts and styles from the installed package (``serve_locally``), and the
+page's stylesheet is this package's ``assets/explorer.css``: the page makes no request beyond
+the address it is served from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from dash import Dash
+
+from .callbacks import register
+from .layout import page
+from .runs import RunCache
+from .scenario import base_experiment
+
+__all__ = ["create_app", "Server", "serving"]
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def create_app(experiment: str | Path | None = None) -> Dash:
+    """The explorer's app, starting from ``experiment`` (a file) or the starter scenario.
+    A bad file raises :class:`~model.errors.InputError` before anything is served."""
+    raw = base_experiment(experiment)
+    app = Dash(__name__, title="eucoalition explorer", assets_folder=str(ASSETS),
+               serve_locally=True, update_title="eucoalition explorer: running...",
+               suppress_callback_exceptions=False)
+    app.layout = page(raw)
+    register(app, RunCache())
+    return app
+
+
+class Server:
+    """A threaded local web server for ``app`` on ``host``:``port`` (0: a free port)."""
+
+    def __init__(self, app: Dash, host: str = "127.0.0.1", port: int = 8050) -> None:
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)   # no line per request
+        self._server = make_server(host, port, app.server, threaded=True)
+        self.host, self.port = host, self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextlib.contextmanager
+def serving(app: Dash, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
+    """Serve ``app`` in a background thread while the block runs (tests, screenshots)."""
+    server = Server(app, host, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
