@@ -39,7 +39,8 @@ def explore_cmd(
         raise InputError("must be from 0 to 65535", field="--port")
     from ..explore.app import Server, create_app
 
-    app = create_app(experiment)
+    console.print("running the starting scenario...")
+    app = create_app(experiment, warm=True)
     try:
         server = Server(app, host, port)
     except OSError as exc:
