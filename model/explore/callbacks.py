@@ -57,10 +57,11 @@ def register(app: Dash, cache: RunCache) -> None:
 
 
 def _controls(app: Dash) -> None:
-    """Controls that follow others: the rules of a measure, the members of a Council."""
+    """Controls that follow others: the rules of a measure, the members of a Council (the page
+    starts with those of the file, which may name a rule of its own)."""
 
     @app.callback(Output("rule", "options"), Output("rule", "value"),
-                  Input("measure", "value"), State("rule", "value"))
+                  Input("measure", "value"), State("rule", "value"), prevent_initial_call=True)
     def _rules(measure, rule):
         try:
             options = rule_options(measure)
@@ -70,7 +71,7 @@ def _controls(app: Dash) -> None:
         return options, rule if rule in {o["value"] for o in options} else None
 
     @app.callback(Output("absent", "options"), Input("composition", "value"),
-                  State("base", "data"))
+                  State("base", "data"), prevent_initial_call=True)
     def _members(composition, base):
         try:
             return state_options(members_of({**base, "composition": composition}

@@ -65,6 +65,13 @@ def _headline(summary: dict) -> html.Div:
                                _interval(h["total"], "interval-total")]))
     parts.append(html.Div(["95% interval from Monte Carlo noise alone: ",
                            _interval(h["monte_carlo"], "interval-mc")]))
+    parts.append(html.P("The total interval also draws the behavioural coefficients, the "
+                        "measure's intercept and the instruments' effects from what is known "
+                        "about them; the Monte Carlo one only says how well the replications pin "
+                        "down the model's own answer. Compare scenarios (second tab) rather "
+                        "than read one number as a forecast." if h["total"] is not None else
+                        "Coefficients fixed at their estimates: Monte Carlo noise only.",
+                        className="hint"))
     parts.append(html.Div(
         f"{measure_title(h['measure'])} ({h['rule']}), {h['replications']:,} replications, "
         f"seed {h['seed']}; outcomes: " + ", ".join(f"{k.replace('_', ' ')} {pct(v)}"
@@ -97,7 +104,11 @@ def _power(result: ExperimentResult) -> html.Div:
     df = views.voting_power(result)
     rows = [[iso, f"{r.shapley_shubik:.4f}", f"{r.banzhaf_normalised:.4f}"]
             for iso, r in df.iterrows()]
+    members, voting, full = views.council_of(result)
+    taking_part = ("" if full else f"; the {len(voting)} of {len(members)} members taking "
+                   "part (the absent ones left out, Art. 238(3) TFEU)")
     return html.Div([html.H3(f"Voting power under {result.summary['rule']} (exact)"),
+                     html.Div(f"of the Council the run votes in{taking_part}", className="hint"),
                      _table(["state", "Shapley-Shubik", "Banzhaf (normalised)"], rows,
                             "power")], className="panel scroll")
 

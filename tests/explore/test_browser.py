@@ -124,3 +124,18 @@ def test_the_comparison_is_eucoalition_compare(explorer, browser, tmp_path):
     assert report["difference"] == shown
     moving = browser.find_element(By.ID, "moving").text
     assert report["states"][0]["iso2"] in moving
+
+
+def test_the_downloads_are_the_experiment_file_and_the_briefing(explorer, browser, tmp_path):
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.get(explorer.url)
+    shown = changed(browser, "p-adopted", None, "the first result")
+    browser.find_element(By.ID, "download-toml").click()
+    toml = wait_until(lambda: list(tmp_path.glob("*.toml")), what="the experiment file")[0]
+    assert toml.name == "aci_rare_earth_divide_and_rule.toml"
+    assert toml.read_text() == page_toml(browser)
+    browser.find_element(By.ID, "download-brief").click()
+    brief = wait_until(lambda: list(tmp_path.glob("*-brief.html")), what="the briefing")[0]
+    html = brief.read_text()
+    assert f"{100 * shown:.1f}%" in html and "data:image/png;base64," in html
