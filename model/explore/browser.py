@@ -9,22 +9,42 @@ network refuses. Selenium is imported when a browser starts, so the package need
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMEDRIVER", "FLAGS", "missing", "chromium", "wait_until",
-           "shown_value", "set_number"]
+__all__ = ["CHROMIUM", "CHROMEDRIVER", "FLAGS", "SKIP_VARIABLE", "missing", "verdict",
+           "chromium", "wait_until", "shown_value", "set_number"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage")
+#: Set to 1 to skip the browser tests explicitly (without it a missing browser fails them).
+SKIP_VARIABLE = "EUCOALITION_NO_BROWSER"
 
 
 def missing() -> list[str]:
     """The browser's files that are not installed."""
     return [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+
+
+def verdict(absent: list[str], environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """What the browser tests do: ``("skip", why)`` when :data:`SKIP_VARIABLE` is ``1``,
+    ``("fail", why)`` when the browser is missing, None to run. Missing is a failure, not a
+    skip, so that a suite without a browser never passes by leaving the explorer untested.
+
+    >>> verdict([], {})
+    >>> verdict(["/usr/bin/chromium"], {})[0], verdict([], {SKIP_VARIABLE: "1"})[0]
+    ('fail', 'skip')
+    """
+    if environ.get(SKIP_VARIABLE) == "1":
+        return "skip", f"{SKIP_VARIABLE}=1: browser tests skipped on request"
+    if absent:
+        return "fail", ("headless Chromium is needed for the explorer's tests: missing "
+                        + ", ".join(absent) + " (apt-get install -y chromium chromium-driver, "
+                        f"or set {SKIP_VARIABLE}=1 to skip them)")
+    return None
 
 
 def chromium(profile: Path | str, width: int = 1400, height: int = 1100):

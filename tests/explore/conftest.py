@@ -40,12 +40,10 @@ def browser(tmp_path_factory):
     """Headless Chromium with a fresh profile (fails if it is not installed)."""
     from model.explore import browser as chromium
 
-    if os.environ.get("EUCOALITION_NO_BROWSER") == "1":
-        pytest.skip("EUCOALITION_NO_BROWSER=1: browser tests skipped on request")
-    if chromium.missing():
-        pytest.fail("headless Chromium is needed for the explorer's tests: missing "
-                    + ", ".join(chromium.missing()) + " (apt-get install -y chromium "
-                    "chromium-driver, or set EUCOALITION_NO_BROWSER=1 to skip them)")
+    found = chromium.verdict(chromium.missing(), os.environ)
+    if found is not None:
+        action, why = found
+        (pytest.skip if action == "skip" else pytest.fail)(why)
     driver = chromium.chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import tomllib
 
-import pytest
 from helpers import run_cli
+from selenium.webdriver.common.by import By
 
 from model.explore.browser import set_number, shown_value, wait_until
-
-By = pytest.importorskip("selenium.webdriver.common.by").By
 
 
 def changed(browser, element_id: str, old: float | None, what: str) -> float:
