@@ -3,8 +3,9 @@ driver (model/explore/browser.py: headless Chromium from the Debian packages, Se
 
     .venv/bin/python scripts/screenshot_explorer.py [--out docs/img/explorer.png]
 
-It serves the explorer on the flagship experiment with 2,000 replications, waits for the
-result, and prints how long the first view and one change (China's budget) took to show.
+It serves the explorer on the flagship experiment (its 10,000 replications unless
+--replications says otherwise), waits for the result, and prints how long the first view and
+one change (China's budget) took to show.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ FLAGSHIP = ROOT / "experiments" / "aci_rare_earth_divide_and_rule.toml"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "explorer.png")
-    parser.add_argument("--replications", type=int, default=2000)
+    parser.add_argument("--replications", type=int, default=None)
     args = parser.parse_args()
     if browser.missing():
         sys.exit("missing " + ", ".join(browser.missing()) + ": apt-get install -y chromium "
                  "chromium-driver")
     with tempfile.TemporaryDirectory() as tmp:
         raw = tomllib.loads(FLAGSHIP.read_text())
-        raw["replications"] = args.replications
+        raw["replications"] = args.replications or raw["replications"]
         experiment = Path(tmp) / FLAGSHIP.name
         experiment.write_text(toml_dumps(raw))
         driver = browser.chromium(Path(tmp) / "profile", 1400, 1150)
@@ -57,7 +58,7 @@ def main() -> None:
         finally:
             driver.quit()
     atomic_write_bytes(args.out, png)
-    print(f"wrote {args.out}; {args.replications:,} replications: first view {shown:.1f} s, "
+    print(f"wrote {args.out}; {raw['replications']:,} replications: first view {shown:.1f} s, "
           f"after changing China's budget {changed:.1f} s")
 
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,9 +39,9 @@ def create_app(experiment: str | Path | None = None, *, warm: bool = False) -> D
         with contextlib.suppress(InputError):
             cache.run(experiment_of(controls_of(raw), raw))
     app = Dash(__name__, title="eucoalition explorer", assets_folder=str(ASSETS),
-               serve_locally=True, update_title="eucoalition explorer: running...",
+               serve_locally=True, update_title=None,
                suppress_callback_exceptions=False)
-    app.layout = page(raw)
+    app.layout = lambda: page(raw, uuid.uuid4().hex)     # a token per page load
     register(app, cache)
     return app
 

@@ -15,7 +15,7 @@ from .choices import rule_options, state_options
 from .export import briefing_html, experiment_toml
 from .layout import CONTROL_PROPS
 from .panels import compare_panel, error_panel, run_panel
-from .runs import RunCache, paired
+from .runs import Progress, RunCache, paired
 from .scenario import CONTROLS, experiment_of, members_of
 
 __all__ = ["register", "page_message", "FIELD_LABELS"]
@@ -51,8 +51,10 @@ def page_message(exc: Exception) -> str:
 
 def register(app: Dash, cache: RunCache) -> None:
     """Attach the page's callbacks to ``app``; runs go through ``cache``."""
+    progress = Progress()
     _controls(app)
-    _running(app, cache)
+    _running(app, cache, progress)
+    _progress(app, progress)
     _exports(app, cache)
 
 
@@ -84,21 +86,24 @@ def _controls(app: Dash) -> None:
 
 
 
-def _running(app: Dash, cache: RunCache) -> None:
+def _running(app: Dash, cache: RunCache, progress: Progress) -> None:
     """Run the scenario on every change; save it; compare with the saved one."""
 
     @app.callback(Output("result", "children"), Output("error", "children"),
                   Output("current", "data"),
-                  *[Input(i, p) for i, p in CONTROL_PROPS], State("base", "data"))
+                  *[Input(i, p) for i, p in CONTROL_PROPS], State("base", "data"),
+                  State("token", "data"))
     def _run(*values):
-        *controls, base = values
+        *controls, base, token = values
         values = dict(zip(CONTROLS, controls))
         values["fixed"] = bool(values["fixed"])
         try:
             raw = experiment_of(values, base)
-            return run_panel(cache.run(raw), raw), None, raw
+            return run_panel(cache.run(raw, progress.reporter(token)), raw), None, raw
         except Exception as exc:
             return no_update, error_panel(page_message(exc)), None
+        finally:
+            progress.done(token)
 
     @app.callback(Output("saved", "data"), Output("saved-label", "children"),
                   Input("save", "n_clicks"), State("current", "data"), prevent_initial_call=True)
@@ -121,6 +126,19 @@ def _running(app: Dash, cache: RunCache) -> None:
         except Exception as exc:
             return error_panel(page_message(exc))
 
+
+
+def _progress(app: Dash, progress: Progress) -> None:
+    """The line saying how far a run is, polled while the page is open."""
+
+    @app.callback(Output("progress", "children"), Input("tick", "n_intervals"),
+                  State("token", "data"))
+    def _show(_ticks, token):
+        state = progress.of(token)
+        if state is None or not state[1]:
+            return ""
+        done, total = state
+        return f"running: {done} of {total} rounds ({100 * done / total:.0f}%)"
 
 
 def _exports(app: Dash, cache: RunCache) -> None:

@@ -87,8 +87,9 @@ def _controls(raw: dict) -> html.Div:
     ], className="controls")
 
 
-def page(raw: dict) -> html.Div:
-    """The whole page for the base experiment ``raw``."""
+def page(raw: dict, token: str | None = None) -> html.Div:
+    """The whole page for the base experiment ``raw``; ``token`` tells this page's runs apart
+    from those of other open pages (for the progress line)."""
     return html.Div([
         html.Header([html.H1("eucoalition explorer"),
                      html.Span("EU Council votes under Chinese economic pressure: change the "
@@ -97,6 +98,7 @@ def page(raw: dict) -> html.Div:
             _controls(raw),
             html.Main([
                 html.Div(id="error", className="error", role="alert"),
+                html.Div(id="progress", className="progress", role="status"),
                 dcc.Tabs(id="tabs", value="scenario", children=[
                     dcc.Tab(label="Scenario", value="scenario", children=dcc.Loading(
                         html.Div(id="result"), type="circle", delay_show=300,
@@ -108,4 +110,5 @@ def page(raw: dict) -> html.Div:
             ], className="results"),
         ], className="body"),
         dcc.Store(id="base", data=raw), dcc.Store(id="current"), dcc.Store(id="saved"),
+        dcc.Store(id="token", data=token), dcc.Interval(id="tick", interval=500),
     ], className="page")

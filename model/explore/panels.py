@@ -72,6 +72,12 @@ def _headline(summary: dict) -> html.Div:
                         "than read one number as a forecast." if h["total"] is not None else
                         "Coefficients fixed at their estimates: Monte Carlo noise only.",
                         className="hint"))
+    if h["blocks"] is not None and h["blocks"] < views.FEW_BLOCKS:
+        parts.append(html.P(
+            f"Only {h['blocks']} parameter draws (one per block of 250 replications): "
+            "the headline can move by more than its Monte Carlo interval when the "
+            f"replications change. Use {250 * views.FEW_BLOCKS:,} or more for figures to "
+            "quote.", className="hint warn", id="few-draws"))
     parts.append(html.Div(
         f"{measure_title(h['measure'])} ({h['rule']}), {h['replications']:,} replications, "
         f"seed {h['seed']}; outcomes: " + ", ".join(f"{k.replace('_', ' ')} {pct(v)}"

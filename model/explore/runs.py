@@ -19,7 +19,35 @@ from ..experiments.compare import compare_results
 from ..experiments.results import ExperimentResult
 from .scenario import spec_of
 
-__all__ = ["RunCache", "paired"]
+__all__ = ["RunCache", "Progress", "paired"]
+
+
+class Progress:
+    """How far the run of each open page is: page token -> (rounds done, rounds in all),
+    written by the run, read by the page's progress line (both from server threads)."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def reporter(self, token: str | None):
+        """The ``progress(done, total)`` callback of a run for page ``token`` (None: none)."""
+        if token is None:
+            return None
+
+        def report(done: int, total: int) -> None:
+            with self._lock:
+                self._state[token] = (done, total)
+
+        return report
+
+    def of(self, token: str | None) -> tuple[int, int] | None:
+        with self._lock:
+            return self._state.get(token) if token is not None else None
+
+    def done(self, token: str | None) -> None:
+        with self._lock:
+            self._state.pop(token, None)
 
 
 class RunCache:
@@ -35,14 +63,15 @@ class RunCache:
     def key(raw: dict) -> str:
         return json.dumps(raw, sort_keys=True)
 
-    def run(self, raw: dict) -> ExperimentResult:
-        """The result of the experiment dict ``raw`` (run now unless it is kept)."""
+    def run(self, raw: dict, progress=None) -> ExperimentResult:
+        """The result of the experiment dict ``raw`` (run now unless it is kept), telling
+        ``progress(done, total)`` how many rounds are done."""
         key = self.key(raw)
         with self._lock:
             if key in self._results:
                 self._results.move_to_end(key)
                 return self._results[key]
-        result = run_experiment(spec_of(raw))
+        result = run_experiment(spec_of(raw), progress=progress)
         with self._lock:
             self._results[key] = result
             while len(self._results) > self.size:

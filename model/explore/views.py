@@ -29,10 +29,13 @@ from ..treaty.power import power_indices
 from ..treaty.rules import get_rule
 
 __all__ = ["headline", "state_rows", "top_states", "council_of", "voting_power", "blocking",
-           "TOP"]
+           "TOP", "FEW_BLOCKS"]
 
 #: How many states the pivotal and targeted lists show.
 TOP = 5
+#: Fewer parameter draws (one per block of replications) than this, and the page says that the
+#: headline still moves with them (the flagship's 10,000 replications make 40).
+FEW_BLOCKS = 40
 
 
 def headline(summary: dict) -> dict:
@@ -43,6 +46,7 @@ def headline(summary: dict) -> dict:
             "monte_carlo": list(interval.get("monte_carlo", summary["p_adopted_ci95"])),
             "total": list(interval["total"]) if drawn and "total" in interval else None,
             "replications": summary["replications"], "seed": summary["seed"],
+            "blocks": summary.get("parameters", {}).get("blocks") if drawn else None,
             "rule": summary["rule"], "measure": summary["measure"],
             "outcomes": summary.get("outcomes", {})}
 

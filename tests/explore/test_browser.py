@@ -38,6 +38,7 @@ def test_the_page_runs_what_eucoalition_run_runs(explorer, browser, tmp_path):
     assert {t.get_attribute("data-iso2") for t in tiles} >= {"DE", "FR", "HU", "CY", "MT"}
     germany = browser.find_element(By.CSS_SELECTOR, "#tile-map .tile[data-iso2='DE']")
     assert germany.get_attribute("title").startswith("Germany: P(for) ")
+    assert "Only 2 parameter draws" in browser.find_element(By.ID, "few-draws").text
 
     set_number(browser, "budget", 3)
     squeezed = changed(browser, "p-adopted", first, "the result with China's budget at 3")

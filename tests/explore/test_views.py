@@ -14,7 +14,7 @@ from model import api
 from model.experiments.compare import compare
 from model.explore import views
 from model.explore.export import briefing_html, experiment_toml
-from model.explore.runs import RunCache, paired
+from model.explore.runs import Progress, RunCache, paired
 from model.explore.scenario import base_experiment, controls_of, experiment_of
 from model.explore.tiles import tiles
 from model.inputs.council import composition
@@ -120,3 +120,12 @@ def test_the_briefing_is_one_self_contained_page(cache):
     assert "aci_rare_earth_divide_and_rule" in html and "data:image/png;base64," in html
     assert "<img src=\"brief" not in html                           # no file beside it
     assert f"{100 * cache.run(current).summary['p_adopted']:.1f}%" in html
+
+
+def test_a_run_reports_its_progress_to_its_page():
+    board = Progress()
+    RunCache().run(page_experiment(EV, seed=5), board.reporter("page-1"))
+    done, total = board.of("page-1")
+    assert done == total == 12 and board.of("page-2") is None
+    board.done("page-1")
+    assert board.of("page-1") is None and board.reporter(None) is None
