@@ -74,7 +74,7 @@ def controls_of(raw: dict) -> dict:
         "composition": raw.get("composition") or DEFAULT_COMPOSITION,
         "absent": list(raw.get("absent", [])),
         "strategy": china.get("strategy", "none"),
-        "budget": china.get("budget", 0.0),
+        "budget": raw.get("overrides", {}).get("china.budget", china.get("budget", 0.0)),
         "instruments": china.get("instruments"),
         "actions": list(dict.fromkeys(a["instrument"] for a in china.get("actions", []))),
         "levers": list(raw.get("commission", {}).get("options", [])),
@@ -98,8 +98,8 @@ def _whole(value, control: str, low: int, high: int | None = None) -> int:
 def _budget(value) -> float:
     if (value is None or isinstance(value, bool) or not isinstance(value, (int, float))
             or not math.isfinite(value) or value < 0):
-        raise InputError(f"China's budget per round must be a number of at least 0 (got "
-                         f"{value!r})", field="china.budget")
+        raise InputError(f"must be a number of at least 0 (got {value!r})",
+                         field="china.budget")
     return float(value)
 
 
@@ -150,6 +150,8 @@ def experiment_of(controls: dict, base: dict) -> dict:
     china = dict(raw.get("china", {}))
     china["strategy"] = c["strategy"]
     china["budget"] = _budget(c.get("budget"))
+    if "china.budget" in raw.get("overrides", {}):     # an override wins: the page sets it
+        raw["overrides"] = {**raw["overrides"], "china.budget": china["budget"]}
     spends = china["budget"] > 0 and china["strategy"] != "none"
     instruments = _instruments(c.get("instruments"), china.get("instruments"), spends)
     if instruments is None:
@@ -168,10 +170,15 @@ def experiment_of(controls: dict, base: dict) -> dict:
     raw["replications"] = _whole(c.get("replications"), "replications", 1, MAX_REPLICATIONS)
     raw["seed"] = _whole(c.get("seed"), "seed", 0)
     raw["fixed_parameters"] = bool(c.get("fixed"))
-    for key in ("absent",):
-        if not raw[key]:
-            raw.pop(key)
-    if not raw["commission"]["options"] and len(raw["commission"]) == 1:
+    return _without_defaults(raw)
+
+
+def _without_defaults(raw: dict) -> dict:
+    """``raw`` without the keys the page filled with their defaults, so the exported file
+    says only what differs."""
+    if not raw["absent"]:
+        raw.pop("absent")
+    if raw["commission"] == {"options": []}:
         raw.pop("commission")
     if not raw["fixed_parameters"]:
         raw.pop("fixed_parameters")

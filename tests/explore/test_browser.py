@@ -77,7 +77,7 @@ def test_bad_input_gets_a_message_on_the_page(explorer, browser):
 
     set_number(browser, "budget", -1)
     assert wait_until(message, what="the budget message").startswith(
-        "China's budget: China's budget per round must be a number of at least 0")
+        "China's budget: must be a number of at least 0 (got -1)")
     set_number(browser, "budget", 0.5)
     wait_until(lambda: not message(), what="the message to go")
     set_number(browser, "replications", 0)

@@ -121,3 +121,10 @@ def test_rules_stay_in_the_measures_family():
         assert offered[0] == measure.rule
         assert any(set(offered) <= set(f) for f in RULE_FAMILIES)
     assert rules_for("ev_cvd", "qmv")[-1] == "qmv"          # a file's own choice stays
+
+
+def test_the_budget_control_sets_a_budget_override_too():
+    raw = {**base_experiment(FLAGSHIP), "overrides": {"china.budget": 2.0}}
+    assert controls_of(raw)["budget"] == 2.0
+    out = experiment_of({**controls_of(raw), "budget": 0.25}, raw)
+    assert out["overrides"]["china.budget"] == out["china"]["budget"] == 0.25
