@@ -21,15 +21,15 @@ INSTALL_HINT = ("the explorer needs the optional [explore] extra: pip install -e
 
 def explore_cmd(
     experiment: Path | None = typer.Argument(None, help="Experiment file (TOML) to start from "
-                                                        "(default: the flagship question)."),
+                                                        "(default: the ACI determination, China "
+                                                        "dividing, 2,000 replications)."),
     port: int = typer.Option(8050, help="Port to serve on (0: any free port)."),
     host: str = typer.Option("127.0.0.1", help="Address to serve on (default: this machine "
                                                "only)."),
 ) -> None:
     """Explore scenarios in the browser: change the controls, see the run at once.
 
-    Serves a local web page (no network needed: every script is served from the installed
-    packages) and prints its address; Ctrl-C stops it.
+    Serves a local page (no network: its scripts come from installed packages); Ctrl-C stops it.
     """
     try:
         import dash  # noqa: F401
