@@ -19,6 +19,7 @@ LAYERS = [
     {"model.validation"},
     {"model.reporting"},
     {"model.api"},
+    {"model.explore"},
     {"model.cli"},
 ]
 

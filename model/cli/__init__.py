@@ -29,9 +29,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from . import experiments, reporting, treaty, validation
+    from . import experiments, explore, reporting, treaty, validation
 
-    for module in (treaty, experiments, validation, reporting):
+    for module in (treaty, experiments, validation, reporting, explore):
         module.register(app)
 
 
