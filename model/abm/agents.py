@@ -235,8 +235,9 @@ class China(mesa.Agent):
              echo: float = 0.0) -> None:
         """Apply an allocation's effect to its target in every replication. A scheduled one
         (``profile``) stands from now on at the round's multiplier (:meth:`restate`); with
-        business lobbying on its channel, the echo through the sector's firms is scheduled (not
-        for a scheduled use, which follows its profile instead; ``echo`` > 0: this is that echo, at the lobby's weight, at the stated effect)."""
+        business lobbying on its channel, the echo through the sector's firms is scheduled
+        (not for a scheduled use, which follows its profile instead). ``echo`` > 0: this is
+        that echo, at the lobby's weight."""
         m = self.model
         ins = m.instruments[alloc.instrument]
         target = m.agent_of[alloc.target]
