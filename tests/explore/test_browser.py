@@ -43,8 +43,8 @@ def test_the_page_runs_what_eucoalition_run_runs(explorer, browser, tmp_path):
     set_number(browser, "budget", 3)
     squeezed = changed(browser, "p-adopted", first, "the result with China's budget at 3")
     assert squeezed < first                     # more Chinese spending, less support
-    click_option(browser, "levers", "crma_stockpile")
-    wait_until(lambda: "crma_stockpile" in page_toml(browser), what="the lever")
+    click_option(browser, "levers", "aci_in_force")
+    wait_until(lambda: "aci_in_force" in page_toml(browser), what="the lever")
     shown = changed(browser, "p-adopted", squeezed, "the result with the lever")
     total = [float(browser.find_element(By.ID, "interval-total").get_attribute(f"data-{k}"))
              for k in ("low", "high")]
@@ -54,7 +54,7 @@ def test_the_page_runs_what_eucoalition_run_runs(explorer, browser, tmp_path):
     text = page_toml(browser)
     exported = tomllib.loads(text)
     assert exported["china"]["budget"] == 3
-    assert exported["commission"]["options"] == ["crma_stockpile"]
+    assert exported["commission"]["options"] == ["aci_in_force"]
     path = tmp_path / "exported.toml"
     path.write_text(text)
     summary = run_cli("run", path, "--out", tmp_path / "out", "--json").json()
