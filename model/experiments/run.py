@@ -150,7 +150,9 @@ class _Combined:
         out.outcome_counts = outcome_counts(out.outcomes, sizes, self.n_outcomes)
         if not self.keep:       # drop what grows with the chunk; keep its reductions
             out.outcomes = out.votes = None
-            out.rounds = out.rounds if not self.parts else out.rounds[_MEAN_COLUMNS].to_numpy()
+            if self.parts:      # the plan's records are the first chunk's
+                out.rounds = out.rounds[_MEAN_COLUMNS].to_numpy()
+                out.china_log, out.levers_used = [], {}
         self.parts.append(out)
 
     def result(self) -> RunOutput:
@@ -191,6 +193,16 @@ def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> Non
     atomic_write_text(marker, stamp)
 
 
+def _release(model: CouncilModel) -> None:
+    """Drop a finished model's references, so its arrays (a few hundred bytes per replication
+    and state) are freed now. Its agents refer back to it: a reference cycle that only the
+    garbage collector would free, at a moment of its choosing - long runs kept several chunks'
+    models alive at once, and their peak memory grew with the replications."""
+    for agent in list(model.agents):
+        agent.__dict__.clear()
+    model.__dict__.clear()
+
+
 def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int = 0,
                  chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
                  progress: Callable[[int, int], None] | None = None,
@@ -222,7 +234,8 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
             model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
                                  plan=plan)
             out = model.run(tick)
-            del model               # freed before the next chunk's model is built
+            _release(model)         # freed before the next chunk's model is built
+            del model
             if cache is not None:
                 _save_chunk(cache, out)
         if rows is not None:
