@@ -227,9 +227,11 @@ class CouncilModel(mesa.Model):
     def _update_peers(self) -> None:
         pops = self.populations.astype(float) * self.participating
         net = self.probabilities[..., 0] - self.probabilities[..., 2]        # (n, R)
-        total = (pops[:, None] * net).sum(axis=0)                              # (R,)
-        others = pops.sum() - pops
-        self.peers = (total[None, :] - pops[:, None] * net) / np.maximum(others, 1.0)[:, None]
+        weighted = np.multiply(pops[:, None], net, out=net)                   # in place: the
+        total = weighted.sum(axis=0)                                           # same arithmetic,
+        others = pops.sum() - pops                                             # fewer arrays
+        np.subtract(total[None, :], weighted, out=weighted)
+        self.peers = np.divide(weighted, np.maximum(others, 1.0)[:, None], out=weighted)
         net_e = self.expected[:, 0] - self.expected[:, 2]
         total_e = float((pops * net_e).sum())
         self.peers_expected = (total_e - pops * net_e) / np.maximum(others, 1.0)
