@@ -138,8 +138,9 @@ class _Combined:
     """One RunOutput from chunks taken as they come: reductions concatenated or summed,
     per-round means weighted by size; the per-replication arrays kept only if ``keep``.
 
-    Every reduction is combined exactly as a whole run's would be (block sums stay block
-    sums; integer counts add up), so the result does not depend on the chunks."""
+    Block sums stay block sums and integer counts add up, so everything the summary and the
+    replications table hold is the same however the run was chunked; the per-round means of
+    rounds.csv are weighted by chunk size (a whole run's to rounding, as before)."""
 
     def __init__(self, n_outcomes: int, keep: bool) -> None:
         self.n_outcomes, self.keep = n_outcomes, keep
