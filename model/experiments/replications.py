@@ -13,7 +13,7 @@ renamed once complete.
 >>> votes = np.array([[0, 0, 2], [2, 2, 0]], dtype=np.int8)
 >>> rows = replication_rows(get_rule("simple"), np.array([0, 1]), votes, start=10)
 >>> rows["replication"].tolist(), rows["outcome"].tolist(), rows["n_for"].tolist()
-([10, 11], ['adopted', 'rejected'], [2, 1])
+([10, 11], ['adopted', 'not_adopted'], [2, 1])
 """
 
 from __future__ import annotations
