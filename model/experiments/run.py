@@ -135,25 +135,19 @@ def outcome_counts(outcomes: np.ndarray, sizes: list[int], n_outcomes: int) -> n
 
 
 class _Combined:
-    """One RunOutput from chunks taken as they come: reductions concatenated or summed,
-    per-round means weighted by size; the per-replication arrays kept only if ``keep``.
+    """One RunOutput from chunks: arrays concatenated, per-round means weighted by size.
 
-    Block sums stay block sums and integer counts add up, so everything the summary and the
-    replications table hold is the same however the run was chunked; the per-round means of
-    rounds.csv are weighted by chunk size (a whole run's to rounding, as before)."""
+    Block sums stay block sums and integer counts add up, so the summary and the replications
+    table are the same however the run was chunked; the per-round means of rounds.csv are
+    weighted by chunk size (a whole run's to rounding)."""
 
-    def __init__(self, n_outcomes: int, keep: bool) -> None:
-        self.n_outcomes, self.keep = n_outcomes, keep
+    def __init__(self, n_outcomes: int) -> None:
+        self.n_outcomes = n_outcomes
         self.parts: list[RunOutput] = []
 
     def add(self, out: RunOutput) -> None:
-        sizes = out.block_sizes or [len(out.outcomes)]
-        out.outcome_counts = outcome_counts(out.outcomes, sizes, self.n_outcomes)
-        if not self.keep:       # drop what grows with the chunk; keep its reductions
-            out.outcomes = out.votes = None
-            if self.parts:      # the plan's records are the first chunk's
-                out.rounds = out.rounds[_MEAN_COLUMNS].to_numpy()
-                out.china_log, out.levers_used = [], {}
+        out.outcome_counts = outcome_counts(out.outcomes, out.block_sizes or [len(out.outcomes)],
+                                            self.n_outcomes)
         self.parts.append(out)
 
     def result(self) -> RunOutput:
@@ -161,15 +155,13 @@ class _Combined:
         first = parts[0]
         if len(parts) == 1:
             return first
-        sizes = np.array([p.n_replications for p in parts], dtype=float)
+        sizes = np.array([len(p.outcomes) for p in parts], dtype=float)
         rounds = first.rounds.copy()
-        stacked = np.stack([p.rounds if isinstance(p.rounds, np.ndarray)
-                            else p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
+        stacked = np.stack([p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
         rounds[_MEAN_COLUMNS] = np.tensordot(sizes / sizes.sum(), stacked, axes=1)
         return RunOutput(
-            states=first.states,
-            outcomes=np.concatenate([p.outcomes for p in parts]) if self.keep else None,
-            votes=np.concatenate([p.votes for p in parts]) if self.keep else None,
+            states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
+            votes=np.concatenate([p.votes for p in parts]),
             probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
             pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0),
             expected=first.expected, rounds=rounds, china_log=first.china_log,
@@ -177,6 +169,52 @@ class _Combined:
             block_sizes=[b for p in parts for b in (p.block_sizes or [])],
             theta=None if first.theta is None else np.concatenate([p.theta for p in parts]),
             outcome_counts=np.concatenate([p.outcome_counts for p in parts]))
+
+
+class _Reduced:
+    """A streamed run's RunOutput, reduced as the chunks come: nothing per replication and,
+    per block of 250, only its outcome counts and parameter draws (the intervals and the
+    uncertainty shares need them).
+
+    The final-round probabilities are summed block after block - the order in which numpy
+    sums a whole run's block sums, so the means are the same to the bit (a test checks it) -
+    and held as one block, ``probability_sums`` of shape (n, 1, 3); pivotal counts are added
+    up; per-round means are accumulated weighted by each chunk's share of the run."""
+
+    def __init__(self, n_outcomes: int, replications: int) -> None:
+        self.n_outcomes, self.replications = n_outcomes, replications
+        self.first: RunOutput | None = None
+        self.counts: list[np.ndarray] = []
+        self.theta: list[np.ndarray] = []
+        self.blocks: list[int] = []
+
+    def add(self, out: RunOutput) -> None:
+        sizes = out.block_sizes or [len(out.outcomes)]
+        self.counts.append(outcome_counts(out.outcomes, sizes, self.n_outcomes))
+        self.blocks += list(sizes)
+        if out.theta is not None:
+            self.theta.append(out.theta)
+        means = out.rounds[_MEAN_COLUMNS].to_numpy() * (len(out.outcomes) / self.replications)
+        if self.first is None:
+            self.first, self.probabilities = out, np.zeros_like(out.probability_sums[:, 0])
+            self.pivotal, self.means = out.pivotal_counts.copy(), means
+        else:
+            self.pivotal += out.pivotal_counts
+            self.means += means
+        for b in range(out.probability_sums.shape[1]):
+            self.probabilities += out.probability_sums[:, b]
+
+    def result(self) -> RunOutput:
+        first = self.first
+        rounds = first.rounds.copy()
+        rounds[_MEAN_COLUMNS] = self.means
+        return RunOutput(
+            states=first.states, outcomes=None, votes=None,
+            probability_sums=self.probabilities[:, None, :], pivotal_counts=self.pivotal,
+            expected=first.expected, rounds=rounds, china_log=first.china_log,
+            levers_used=first.levers_used, spend=first.spend, block_sizes=self.blocks,
+            theta=np.concatenate(self.theta) if self.theta else None,
+            outcome_counts=np.concatenate(self.counts))
 
 
 def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> None:
@@ -216,7 +254,8 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
     chunks = _chunks(replications, chunk)
     total_rounds = len(chunks) * scenario.rounds
     done = 0
-    combined = _Combined(len(scenario.rule.outcomes), keep=rows is None)
+    n_outcomes = len(scenario.rule.outcomes)
+    combined = _Combined(n_outcomes) if rows is None else _Reduced(n_outcomes, replications)
     plan = Plan()       # recorded by the first chunk that runs, replayed by the others
     for first_block, size in chunks:
         cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
