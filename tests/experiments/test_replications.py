@@ -25,7 +25,6 @@ from model.experiments.results import csv_text, write_outputs
 from model.experiments.run import run_experiment, run_scenario
 from model.treaty.rules import get_rule
 
-
 R = 2500       # ten blocks: more than numpy sums without reordering, were it to reorder
 
 
