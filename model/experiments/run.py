@@ -318,8 +318,9 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     resume_dir : where finished chunks are kept so an interrupted run resumes.
     fixed_parameters : keep every coefficient at its estimate (no parameter draws).
     stream : write the replications table to Parquet as it comes and keep no per-replication
-        arrays (``result.replications_file``; ``result.replications`` and ``result.votes``
-        are None). Default: above STREAM_ABOVE replications, for experiments without stages.
+        arrays (``result.replications_file``, in ``resume_dir`` or else a temporary folder
+        removed with the result; ``result.replications`` and ``result.votes`` are None).
+        Default: above STREAM_ABOVE replications, for experiments without stages.
     progress : called as progress(done_rounds, total_rounds).
     """
     spec, source_path = spec_and_path(path_or_spec)
