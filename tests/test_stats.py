@@ -34,6 +34,24 @@ def test_wilson_interval_matches_the_closed_form():
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**7), st.floats(0, 1), st.sampled_from([0.95, 0.9, 0.99, 0.5]))
+def test_wilson_interval_is_scipys_to_the_bit(n, share, confidence):
+    """The interval is written out (no scipy.stats import on the run path); it must stay
+    exactly what scipy's binomtest gives."""
+    from scipy.stats import binomtest
+
+    k = min(n, int(share * n))
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    assert wilson_interval(k, n, confidence) == (max(0.0, float(ci.low)),
+                                                 min(1.0, float(ci.high)))
+
+
+def test_wilson_interval_refuses_more_successes_than_trials():
+    with pytest.raises(ValueError, match="between 0 and n"):
+        wilson_interval(11, 10)
+
+
 def test_paired_interval_covers_the_true_difference():
     """Coverage of the paired 95% interval on correlated pairs with a known difference."""
     rng = np.random.default_rng(2024)

@@ -120,7 +120,7 @@ class MemberState(mesa.Agent):
 
     # --- what a round's records report (rounds.csv) --------------------------------------------
     def _mean(self, position) -> float:
-        return float(self.model.probabilities[self.index, :, position].mean())
+        return _mean(self.model.probabilities[self.index, :, position])
 
     @property
     def p_for(self) -> float:
@@ -144,11 +144,17 @@ class MemberState(mesa.Agent):
 
     @property
     def mean_stick(self) -> float:
-        return float(self.stick.mean())
+        return _mean(self.stick)
 
     @property
     def mean_carrot(self) -> float:
-        return float(self.carrot.mean())
+        return _mean(self.carrot)
+
+
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a 1-d array to the bit (numpy's mean is this sum and this
+    division), without its wrapper: the per-round records read it 135 times a round."""
+    return float(np.add.reduce(values) / values.shape[0])
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,13 @@ class RunOutput:
 
     The final-round probabilities are kept as sums per block (not per replication), so the
     mean over a whole run is the same sum of the same block sums however the run was split
-    into chunks or processes."""
+    into chunks or processes. A streamed run (:mod:`model.experiments.replications`) keeps
+    the reductions only: ``outcomes`` and ``votes`` are None and ``outcome_counts`` says how
+    many replications of each block ended in each outcome."""
 
     states: list[str]
-    outcomes: np.ndarray          # (R,) int8 index into rule.outcomes
-    votes: np.ndarray             # (R, n) int8 position codes
+    outcomes: np.ndarray | None   # (R,) int8 index into rule.outcomes
+    votes: np.ndarray | None      # (R, n) int8 position codes
     probability_sums: np.ndarray  # (n, blocks, 3) final-round for/abstain/against, summed per block
     pivotal_counts: np.ndarray    # (n,) replications in which a single switch of the state
                                   # changes whether the measure is adopted
@@ -60,16 +62,24 @@ class RunOutput:
     block_sizes: list[int] | None = None   # replications per block, in order
     theta: np.ndarray | None = None        # (blocks, k) parameter draws in fitted scales
     levers_too_late: dict = field(default_factory=dict)  # decided, but acting after the vote
+    outcome_counts: np.ndarray | None = None   # (blocks, outcomes) replications per outcome
+
+    @property
+    def n_replications(self) -> int:
+        """R, whether the per-replication arrays are kept or only the reductions."""
+        if self.outcomes is not None:
+            return len(self.outcomes)
+        return int(self.outcome_counts.sum())
 
     @property
     def mean_probabilities(self) -> np.ndarray:
         """(n, 3) final-round probabilities averaged over every replication."""
-        return self.probability_sums.sum(axis=1) / len(self.outcomes)
+        return self.probability_sums.sum(axis=1) / self.n_replications
 
     @property
     def p_pivotal(self) -> np.ndarray:
         """(n,) share of replications in which the state is pivotal."""
-        return self.pivotal_counts / len(self.outcomes)
+        return self.pivotal_counts / self.n_replications
 
 
 class CouncilModel(mesa.Model):
@@ -223,9 +233,11 @@ class CouncilModel(mesa.Model):
     def _update_peers(self) -> None:
         pops = self.populations.astype(float) * self.participating
         net = self.probabilities[..., 0] - self.probabilities[..., 2]        # (n, R)
-        total = (pops[:, None] * net).sum(axis=0)                              # (R,)
-        others = pops.sum() - pops
-        self.peers = (total[None, :] - pops[:, None] * net) / np.maximum(others, 1.0)[:, None]
+        weighted = np.multiply(pops[:, None], net, out=net)                   # in place: the
+        total = weighted.sum(axis=0)                                           # same arithmetic,
+        others = pops.sum() - pops                                             # fewer arrays
+        np.subtract(total[None, :], weighted, out=weighted)
+        self.peers = np.divide(weighted, np.maximum(others, 1.0)[:, None], out=weighted)
         net_e = self.expected[:, 0] - self.expected[:, 2]
         total_e = float((pops * net_e).sum())
         self.peers_expected = (total_e - pops * net_e) / np.maximum(others, 1.0)

@@ -25,7 +25,7 @@ from itertools import pairwise
 import numpy as np
 
 __all__ = ["Param", "ParameterSet", "TRANSFORMS", "name_code", "block_normals",
-           "adoption_intervals", "uncertainty_shares"]
+           "adoption_intervals", "rate_intervals", "uncertainty_shares"]
 
 #: The scales parameters are fitted and drawn on: the value itself, its log (kept positive) or
 #: the log of its magnitude (kept negative).
@@ -124,11 +124,18 @@ def adoption_intervals(adopted: np.ndarray, sizes: list[int], monte_carlo: tuple
     and total - the 2.5% and 97.5% quantiles of the blocks' adoption rates, each block with its
     own parameter draw, widened to contain the Monte Carlo interval. Without parameter draws
     the total interval is the Monte Carlo one."""
-    lo, hi = monte_carlo
-    out = {"monte_carlo": [lo, hi], "total": [lo, hi], "blocks": len(sizes)}
     if not drawn or len(sizes) < 2:
+        return rate_intervals(np.zeros(len(sizes)), monte_carlo, False)
+    return rate_intervals(block_rates(adopted, sizes), monte_carlo, drawn)
+
+
+def rate_intervals(rates: np.ndarray, monte_carlo: tuple[float, float], drawn: bool) -> dict:
+    """:func:`adoption_intervals` from the blocks' adoption rates (what a run that keeps no
+    per-replication outcomes has)."""
+    lo, hi = monte_carlo
+    out = {"monte_carlo": [lo, hi], "total": [lo, hi], "blocks": len(rates)}
+    if not drawn or len(rates) < 2:
         return out
-    rates = block_rates(adopted, sizes)
     q_lo, q_hi = np.quantile(rates, [0.025, 0.975])
     out["total"] = [float(min(lo, q_lo)), float(max(hi, q_hi))]
     return out

@@ -182,7 +182,7 @@ def run_cmd(
     """
     import shutil
 
-    from ..experiments.results import OUTPUT_FILES, write_outputs
+    from ..experiments.results import write_outputs
     from ..experiments.run import run_experiment
     from ..experiments.spec import load_spec
     from ..io import locked
@@ -207,7 +207,7 @@ def run_cmd(
         emit_json(result.summary)
     else:
         print_summary(result.summary)
-        console.print(f"written to {out_dir}/ ({', '.join(OUTPUT_FILES)})")
+        console.print(f"written to {out_dir}/ ({', '.join(result.output_files)})")
 
 def inputs_cmd(
     experiment: Path = typer.Argument(..., help="Experiment or case file (TOML)."),

@@ -236,7 +236,7 @@ def run_comparison(a, b, replications: int | None = None, seed: int | None = Non
             if progress:
                 progress(offset + done, sum(totals))
 
-        result = run_experiment(spec, progress=tick)
+        result = run_experiment(spec, progress=tick, stream=False)   # pairs need the votes
         if path := (path_a, path_b)[i]:
             result.source_path = path
             result.manifest["source_file"] = path.name

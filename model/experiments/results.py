@@ -3,12 +3,18 @@ atomic writing of an output folder.
 
 Machine-readable outputs (summary.json, the CSV files) carry full float precision; rounding is
 for display only (the command line and briefings), so that a state's p_for + p_abstain +
-p_against adds up to 1 as exactly as floating point allows.
+p_against adds up to 1 as exactly as floating point allows. The replications table is
+replications.csv, or replications.parquet for a streamed run
+(:mod:`model.experiments.replications`); the summary is computed from the run's reductions
+either way, so it is the same whether the run kept its replications or streamed them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,18 +25,20 @@ from ..abm.behaviour import COLUMNS
 from ..abm.model import RunOutput
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
-from ..abm.uncertainty import adoption_intervals, block_rates, uncertainty_shares
+from ..abm.uncertainty import rate_intervals, uncertainty_shares
 from ..inputs.tables import POPULATION_TABLES, data_hashes
 from ..io import atomic_write_text, file_sha256
 from ..stats import wilson_interval
 from ..treaty.positions import ABSTAIN, AGAINST, FOR
 from ..version import __version__
+from .replications import FILE_NAMES, read_column, replication_rows
 from .spec import ExperimentSpec, spec_table
 
 __all__ = ["ExperimentResult", "summarise", "manifest", "write_outputs", "user_tables", "csv_text",
            "OUTPUT_FILES"]
 
 #: The files of a run's output folder; summary.json is written last and marks a complete run.
+#: A streamed run writes replications.parquet in place of replications.csv.
 OUTPUT_FILES = ("states.csv", "rounds.csv", "replications.csv", "china_actions.csv",
                 "parameters.csv", "manifest.json", "summary.json")
 
@@ -43,11 +51,28 @@ class ExperimentResult:
     summary: dict
     states: pd.DataFrame          # one row per state
     rounds: pd.DataFrame          # one row per round and state
-    replications: pd.DataFrame    # one row per replication
+    replications: pd.DataFrame | None   # one row per replication (None when streamed)
     china: pd.DataFrame           # China's actions (in force and planned)
     manifest: dict = field(default_factory=dict)
     source_path: Path | None = None
     votes: np.ndarray | None = None   # (R, n) position codes of every replication's vote
+    replications_file: Path | None = None   # the streamed table (Parquet), if streamed
+
+    @property
+    def streamed(self) -> bool:
+        return self.replications_file is not None
+
+    def replication_column(self, name: str) -> np.ndarray:
+        """One column of the replications table, from memory or read from the streamed file."""
+        if self.replications is not None:
+            return self.replications[name].to_numpy()
+        return read_column(self.replications_file, name)
+
+    @property
+    def output_files(self) -> tuple[str, ...]:
+        """The files :func:`write_outputs` writes for this result, in order."""
+        table = FILE_NAMES["parquet" if self.streamed else "csv"]
+        return tuple(table if f == FILE_NAMES["csv"] else f for f in OUTPUT_FILES)
 
 
 def _unverified_inputs(scenario: Scenario) -> list[dict]:
@@ -65,10 +90,10 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
 
     rule = scenario.rule
     words = rule.outcomes
-    R = len(out.outcomes)
-    counts = np.bincount(out.outcomes, minlength=len(words))
-    adopted = rule.adopted(out.outcomes)
-    k = int(adopted.sum())
+    R = out.n_replications
+    counts = out.outcome_counts.sum(axis=0)
+    adopted_per_block = out.outcome_counts[:, rule.adopted(np.arange(len(words)))].sum(axis=1)
+    k = int(adopted_per_block.sum())
     lo, hi = wilson_interval(k, R)
     part = [i for i, s in enumerate(out.states) if s in set(scenario.states)]
     mean_p = out.mean_probabilities
@@ -88,9 +113,10 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
     exact = passage_probability(rule, expected, population=pop, participating=list(expected.index))
     drawn = scenario.uncertainty is not None and out.theta is not None
     sizes = out.block_sizes or [R]
-    interval = adoption_intervals(adopted, sizes, (lo, hi), drawn)
-    shares = (uncertainty_shares(block_rates(adopted, sizes), out.theta,
-                                 scenario.uncertainty.names) if drawn else [])
+    rates = adopted_per_block / np.asarray(sizes, dtype=float)
+    interval = rate_intervals(rates, (lo, hi), drawn)
+    shares = (uncertainty_shares(rates, out.theta, scenario.uncertainty.names)
+              if drawn else [])
     summary = {
         "experiment": spec.name,
         "measure": spec.measure,
@@ -123,14 +149,8 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
     }
     if rule.adoption_note:
         summary["adoption_note"] = rule.adoption_note
-    reps = pd.DataFrame({
-        "replication": np.arange(R),
-        "outcome": [words[o] for o in out.outcomes],
-        "adopted": adopted,
-        "n_for": (out.votes == FOR).sum(axis=1),
-        "n_against": (out.votes == AGAINST).sum(axis=1),
-        "n_abstain": (out.votes == ABSTAIN).sum(axis=1),
-    })
+    reps = (None if out.outcomes is None
+            else pd.DataFrame(replication_rows(rule, out.outcomes, out.votes)))
     china = pd.DataFrame(out.china_log, columns=["round", "instrument", "target", "intensity",
                                                  "spend", "source"])
     return summary, pd.DataFrame(state_rows), reps, china
@@ -180,22 +200,43 @@ def csv_text(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy a file so readers of ``target`` see the old or the complete new content."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_outputs(result: ExperimentResult, out_dir: Path | str) -> list[Path]:
-    """Write the :data:`OUTPUT_FILES` atomically (summary last, so its presence marks a
-    complete run)."""
+    """Write the result's :attr:`~ExperimentResult.output_files` atomically (summary last,
+    so its presence marks a complete run); the other format's replications table, left by an
+    earlier run into the same folder, is removed."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").unlink(missing_ok=True)     # incomplete until written again
+    for name in FILE_NAMES.values():
+        if name not in result.output_files:
+            (out_dir / name).unlink(missing_ok=True)
     texts = {
         "states.csv": csv_text(result.states),
         "rounds.csv": csv_text(result.rounds),
-        "replications.csv": csv_text(result.replications),
         "china_actions.csv": csv_text(result.china),
         "parameters.csv": csv_text(spec_table(result.spec)),
         "manifest.json": json.dumps(result.manifest, indent=2, sort_keys=True, default=str) + "\n",
         "summary.json": json.dumps(result.summary, indent=2) + "\n",
     }
     written = []
-    for name in OUTPUT_FILES:
-        atomic_write_text(out_dir / name, texts[name])
+    for name in result.output_files:
+        if name == FILE_NAMES["parquet"]:
+            _copy_atomically(result.replications_file, out_dir / name)
+        elif name == FILE_NAMES["csv"]:
+            atomic_write_text(out_dir / name, csv_text(result.replications))
+        else:
+            atomic_write_text(out_dir / name, texts[name])
         written.append(out_dir / name)
     return written

@@ -3,8 +3,11 @@
 ``run_experiment`` resolves an experiment file, runs the Mesa model in chunks of whole random
 blocks (so a chunked run equals a single run byte for byte) and returns an
 :class:`~model.experiments.results.ExperimentResult`. With ``resume_dir`` every finished chunk
-is saved as it comes, so an interrupted run resumes from the chunks already done. A run whose
-memory would exceed what the machine has is refused before it starts.
+is saved as it comes, so an interrupted run resumes from the chunks already done. A run of more
+than :data:`~model.experiments.replications.STREAM_ABOVE` replications streams its
+replications table to Parquet as the chunks come and keeps only reductions, so its memory does
+not grow with the replications; a run whose memory would exceed what the machine has is
+refused before it starts.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +32,7 @@ from ..errors import InputError
 from ..inputs.tables import data_hashes
 from ..io import atomic_write_bytes, atomic_write_text
 from ..version import __version__
+from .replications import FILE_NAMES, STREAM_ABOVE, ParquetRows, replication_rows
 from .resolve import resolve
 from .results import ExperimentResult, manifest, summarise, user_tables
 from .spec import ExperimentSpec, spec_and_path
@@ -35,15 +42,20 @@ __all__ = ["run_experiment", "DEFAULT_CHUNK", "memory_needed", "available_memory
 
 DEFAULT_CHUNK = 40 * BLOCK   # 10,000 replications per model run
 #: Memory a run keeps per replication per member state (votes, probabilities, pivotal flags
-#: and the replications table; measured on the flagship), and what a chunk needs on top.
+#: and the replications table; measured on the flagship), and what a chunk needs on top. A
+#: streamed run keeps per replication only its share of the block sums (24 bytes per state
+#: per block of 250).
 _BYTES_PER_REPLICATION_STATE = 120
+_BYTES_PER_REPLICATION_STATE_STREAMED = 1
 _BYTES_PER_CHUNK_REPLICATION_STATE = 400
 
 
-def memory_needed(replications: int, states: int, chunk: int = DEFAULT_CHUNK) -> int:
+def memory_needed(replications: int, states: int, chunk: int = DEFAULT_CHUNK, *,
+                  streamed: bool = False) -> int:
     """Bytes a run of ``replications`` over ``states`` member states needs (an estimate)."""
     working = min(chunk, replications) * states * _BYTES_PER_CHUNK_REPLICATION_STATE
-    return replications * states * _BYTES_PER_REPLICATION_STATE + working + 200 * 2**20
+    kept = _BYTES_PER_REPLICATION_STATE_STREAMED if streamed else _BYTES_PER_REPLICATION_STATE
+    return replications * states * kept + working + 200 * 2**20
 
 
 def available_memory() -> int | None:
@@ -61,8 +73,8 @@ def available_memory() -> int | None:
         return None
 
 
-def _check_memory(replications: int, states: int) -> None:
-    need, have = memory_needed(replications, states), available_memory()
+def _check_memory(replications: int, states: int, streamed: bool) -> None:
+    need, have = memory_needed(replications, states, streamed=streamed), available_memory()
     if have is not None and need > have:
         raise InputError(f"{replications:,} replications would need about "
                          f"{need / 2**30:,.1f} GiB of memory; {have / 2**30:,.1f} GiB is "
@@ -117,24 +129,96 @@ _CHUNK_FORMAT = 2
 _MEAN_COLUMNS = ["p_for", "p_abstain", "p_against", "stick", "carrot"]
 
 
-def _combine(parts: list[RunOutput]) -> RunOutput:
-    """One RunOutput from chunks: arrays concatenated, per-round means weighted by size."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    sizes = np.array([len(p.outcomes) for p in parts], dtype=float)
-    rounds = first.rounds.copy()
-    stacked = np.stack([p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
-    rounds[_MEAN_COLUMNS] = np.tensordot(sizes / sizes.sum(), stacked, axes=1)
-    return RunOutput(
-        states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
-        votes=np.concatenate([p.votes for p in parts]),
-        probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
-        pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0), expected=first.expected,
-        rounds=rounds, china_log=first.china_log, levers_used=first.levers_used,
-        spend=first.spend, levers_too_late=first.levers_too_late,
-        block_sizes=[b for p in parts for b in (p.block_sizes or [])],
-        theta=None if first.theta is None else np.concatenate([p.theta for p in parts]))
+def outcome_counts(outcomes: np.ndarray, sizes: list[int], n_outcomes: int) -> np.ndarray:
+    """(blocks, outcomes): how many replications of each block ended in each outcome."""
+    block = np.repeat(np.arange(len(sizes)), sizes)
+    flat = np.bincount(block * n_outcomes + outcomes, minlength=len(sizes) * n_outcomes)
+    return flat.reshape(len(sizes), n_outcomes)
+
+
+class _Combined:
+    """One RunOutput from chunks: arrays concatenated, per-round means weighted by size.
+
+    Block sums stay block sums and integer counts add up, so the summary and the replications
+    table are the same however the run was chunked; the per-round means of rounds.csv are
+    weighted by chunk size (a whole run's to rounding)."""
+
+    def __init__(self, n_outcomes: int) -> None:
+        self.n_outcomes = n_outcomes
+        self.parts: list[RunOutput] = []
+
+    def add(self, out: RunOutput) -> None:
+        out.outcome_counts = outcome_counts(out.outcomes, out.block_sizes or [len(out.outcomes)],
+                                            self.n_outcomes)
+        self.parts.append(out)
+
+    def result(self) -> RunOutput:
+        parts = self.parts
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        sizes = np.array([len(p.outcomes) for p in parts], dtype=float)
+        rounds = first.rounds.copy()
+        stacked = np.stack([p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
+        rounds[_MEAN_COLUMNS] = np.tensordot(sizes / sizes.sum(), stacked, axes=1)
+        return RunOutput(
+            states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
+            votes=np.concatenate([p.votes for p in parts]),
+            probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
+            pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0),
+            expected=first.expected, rounds=rounds, china_log=first.china_log,
+            levers_used=first.levers_used, spend=first.spend,
+            levers_too_late=first.levers_too_late,
+            block_sizes=[b for p in parts for b in (p.block_sizes or [])],
+            theta=None if first.theta is None else np.concatenate([p.theta for p in parts]),
+            outcome_counts=np.concatenate([p.outcome_counts for p in parts]))
+
+
+class _Reduced:
+    """A streamed run's RunOutput, reduced as the chunks come: nothing per replication and,
+    per block of 250, only its outcome counts and parameter draws (the intervals and the
+    uncertainty shares need them).
+
+    The final-round probabilities are summed block after block - the order in which numpy
+    sums a whole run's block sums, so the means are the same to the bit (a test checks it) -
+    and held as one block, ``probability_sums`` of shape (n, 1, 3); pivotal counts are added
+    up; per-round means are accumulated weighted by each chunk's share of the run."""
+
+    def __init__(self, n_outcomes: int, replications: int) -> None:
+        self.n_outcomes, self.replications = n_outcomes, replications
+        self.first: RunOutput | None = None
+        self.counts: list[np.ndarray] = []
+        self.theta: list[np.ndarray] = []
+        self.blocks: list[int] = []
+
+    def add(self, out: RunOutput) -> None:
+        sizes = out.block_sizes or [len(out.outcomes)]
+        self.counts.append(outcome_counts(out.outcomes, sizes, self.n_outcomes))
+        self.blocks += list(sizes)
+        if out.theta is not None:
+            self.theta.append(out.theta)
+        means = out.rounds[_MEAN_COLUMNS].to_numpy() * (len(out.outcomes) / self.replications)
+        if self.first is None:
+            self.first, self.probabilities = out, np.zeros_like(out.probability_sums[:, 0])
+            self.pivotal, self.means = out.pivotal_counts.copy(), means
+        else:
+            self.pivotal += out.pivotal_counts
+            self.means += means
+        for b in range(out.probability_sums.shape[1]):
+            self.probabilities += out.probability_sums[:, b]
+
+    def result(self) -> RunOutput:
+        first = self.first
+        rounds = first.rounds.copy()
+        rounds[_MEAN_COLUMNS] = self.means
+        return RunOutput(
+            states=first.states, outcomes=None, votes=None,
+            probability_sums=self.probabilities[:, None, :], pivotal_counts=self.pivotal,
+            expected=first.expected, rounds=rounds, china_log=first.china_log,
+            levers_used=first.levers_used, spend=first.spend,
+            levers_too_late=first.levers_too_late, block_sizes=self.blocks,
+            theta=np.concatenate(self.theta) if self.theta else None,
+            outcome_counts=np.concatenate(self.counts))
 
 
 def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> None:
@@ -152,43 +236,80 @@ def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> Non
     atomic_write_text(marker, stamp)
 
 
+def _release(model: CouncilModel) -> None:
+    """Drop a finished model's references, so its arrays (a few hundred bytes per replication
+    and state) are freed now. Its agents refer back to it: a reference cycle that only the
+    garbage collector would free, at a moment of its choosing - long runs kept several chunks'
+    models alive at once, and their peak memory grew with the replications."""
+    for agent in list(model.agents):
+        agent.__dict__.clear()
+    model.__dict__.clear()
+
+
 def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int = 0,
                  chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> RunOutput:
-    """Run a resolved scenario in chunks of whole blocks and combine them."""
+                 progress: Callable[[int, int], None] | None = None,
+                 rows: Callable[[RunOutput, int], None] | None = None) -> RunOutput:
+    """Run a resolved scenario in chunks of whole blocks and combine them.
+
+    With ``rows``, each chunk's output is handed to ``rows(chunk_output, first_replication)``
+    as it comes, in order, and the returned RunOutput keeps only the reductions (its
+    ``outcomes`` and ``votes`` are None): memory does not grow with the replications."""
     chunks = _chunks(replications, chunk)
     total_rounds = len(chunks) * scenario.rounds
     done = 0
-    parts = []
+    n_outcomes = len(scenario.rule.outcomes)
+    combined = _Combined(n_outcomes) if rows is None else _Reduced(n_outcomes, replications)
     plan = Plan()       # recorded by the first chunk that runs, replayed by the others
     for first_block, size in chunks:
         cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
         if cache is not None and cache.exists():
-            parts.append(_load_chunk(cache, list(scenario.all_states)))
+            out = _load_chunk(cache, list(scenario.all_states))
             done += scenario.rounds
             if progress:
                 progress(done, total_rounds)
-            continue
+        else:
+            def tick() -> None:
+                nonlocal done
+                done += 1
+                if progress:
+                    progress(done, total_rounds)
 
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if progress:
-                progress(done, total_rounds)
+            model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
+                                 plan=plan)
+            out = model.run(tick)
+            _release(model)         # freed before the next chunk's model is built
+            del model
+            if cache is not None:
+                _save_chunk(cache, out)
+        if rows is not None:
+            rows(out, first_block * BLOCK)
+        combined.add(out)
+    return combined.result()
 
-        model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
-                             plan=plan)
-        out = model.run(tick)
-        del model               # freed before the next chunk's model is built
-        if cache is not None:
-            _save_chunk(cache, out)
-        parts.append(out)
-    return _combine(parts)
+
+def _streams(spec: ExperimentSpec, stream: bool | None) -> bool:
+    """Whether the run streams its replications table (see the module doc)."""
+    if stream is None:
+        return spec.replications > STREAM_ABOVE and not spec.stages
+    if stream and spec.stages:
+        raise InputError("an experiment with stages keeps its replications in memory: it "
+                         "cannot stream them", field="stages")
+    return bool(stream)
+
+
+def _rows_file(resume_dir: Path | None) -> tuple[Path, str | None]:
+    """Where a streamed table is written: in the resume folder, or in a temporary folder of
+    its own (removed with the result)."""
+    if resume_dir is not None:
+        return Path(resume_dir) / FILE_NAMES["parquet"], None
+    folder = tempfile.mkdtemp(prefix="eucoalition-run-")
+    return Path(folder) / FILE_NAMES["parquet"], folder
 
 
 def run_experiment(path_or_spec, replications: int | None = None, seed: int | None = None, *,
                    point: int = 0, chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
-                   fixed_parameters: bool = False,
+                   fixed_parameters: bool = False, stream: bool | None = None,
                    progress: Callable[[int, int], None] | None = None) -> ExperimentResult:
     """Run an experiment file (or spec) and return its result.
 
@@ -200,6 +321,10 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     chunk : replications per model run (rounded to whole blocks of 250).
     resume_dir : where finished chunks are kept so an interrupted run resumes.
     fixed_parameters : keep every coefficient at its estimate (no parameter draws).
+    stream : write the replications table to Parquet as it comes and keep no per-replication
+        arrays (``result.replications_file``, in ``resume_dir`` or else a temporary folder
+        removed with the result; ``result.replications`` and ``result.votes`` are None).
+        Default: above STREAM_ABOVE replications, for experiments without stages.
     progress : called as progress(done_rounds, total_rounds).
     """
     spec, source_path = spec_and_path(path_or_spec)
@@ -214,13 +339,30 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         spec = spec.model_copy(update=update)
     if spec.replications < 1:
         raise InputError("replications must be at least 1", field="replications")
+    streamed = _streams(spec, stream)
     scenario = resolve(spec)
-    _check_memory(spec.replications, len(scenario.all_states))
+    _check_memory(spec.replications, len(scenario.all_states), streamed)
     if resume_dir is not None:
         Path(resume_dir).mkdir(parents=True, exist_ok=True)
         _claim_resume_dir(Path(resume_dir), spec, point)
-    combined = run_scenario(scenario, spec.replications, spec.seed, point=point, chunk=chunk,
-                            resume_dir=resume_dir, progress=progress)
+    writer, scratch = None, None
+    if streamed:
+        path, scratch = _rows_file(resume_dir)
+        writer = ParquetRows(path)
+    try:
+        combined = run_scenario(
+            scenario, spec.replications, spec.seed, point=point, chunk=chunk,
+            resume_dir=resume_dir, progress=progress,
+            rows=None if writer is None else
+            lambda out, start: writer.append(replication_rows(scenario.rule, out.outcomes,
+                                                              out.votes, start)))
+        rows_path = writer.close() if writer is not None else None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     summary, states, reps, china = summarise(spec, scenario, combined)
     if spec.stages:
         chain = run_stages(
@@ -230,6 +372,9 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         for name, values in chain.pop("_columns").items():
             reps[name] = values
         summary.update(chain)
-    return ExperimentResult(spec, summary, states, combined.rounds, reps, china,
-                            manifest(spec, scenario, source_path), source_path,
-                            votes=combined.votes)
+    result = ExperimentResult(spec, summary, states, combined.rounds, reps, china,
+                              manifest(spec, scenario, source_path), source_path,
+                              votes=combined.votes, replications_file=rows_path)
+    if scratch is not None:
+        weakref.finalize(result, shutil.rmtree, scratch, ignore_errors=True)
+    return result

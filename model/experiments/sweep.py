@@ -172,7 +172,7 @@ def evaluate_point(spec: ExperimentSpec, point: int, stream: int | None = None) 
     row = {
         "point": int(point),
         "replications": int(s["replications"]),
-        "n_adopted": int(result.replications["adopted"].sum()),
+        "n_adopted": int(result.replication_column("adopted").sum()),
         "p_adopted": float(s["p_adopted"]),
         "p_adopted_lo": float(lo),
         "p_adopted_hi": float(hi),

@@ -119,18 +119,23 @@ def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     agent-based model asks about the same populations again and again.
     """
     m = len(w)
-    sizes = np.zeros(1, dtype=np.int64)
-    pops = np.zeros(1, dtype=np.int64)
-    for wj in w:
-        sizes = np.concatenate([sizes, sizes + 1])
-        pops = np.concatenate([pops, pops + wj])
-    keys = sizes * shift + pops
-    order = np.argsort(keys, kind="stable")
+    # subsets of players 0..j sorted by key (size * shift + population), with their bitmask
+    # indices; adding player j gives a second sorted run (every key up by shift + w_j, every
+    # index up by 2^j), so a stable sort of the two runs is a linear merge that keeps equal
+    # keys in bitmask order: the stable sort of all 2^m keys at once, at a fraction of its cost
+    keys = np.zeros(1, dtype=np.int64)
+    order = np.zeros(1, dtype=np.intp)
+    for j, wj in enumerate(w):
+        merged = np.concatenate([keys, keys + (shift + wj)])
+        perm = np.argsort(merged, kind="stable")
+        keys = merged[perm]
+        order = np.concatenate([order, order + (1 << j)])[perm]
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    keys = keys[order]
+    sizes = keys // shift
+    pops = keys - sizes * shift
     offsets = np.searchsorted(keys, np.arange(m + 2, dtype=np.int64) * shift)
-    out = (order, inverse, keys, sizes[order], pops[order], offsets)
+    out = (order, inverse, keys, sizes, pops, offsets)
     for array in out:
         array.setflags(write=False)
     return out

@@ -64,19 +64,45 @@ def pivotal_states(rule: Rule, codes, pops, *, full_council: bool | None = None,
     members = np.flatnonzero(codes[0] != ABSENT)
     if not len(members) or not R:
         return out
-    P = camps.count.shape[1]
-    current = codes[:, members].T.astype(np.int64)                    # (k, R)
-    leave = np.eye(P, dtype=np.int64)[current]                        # (k, R, P)
-    weight = pops[members][:, None, None]
+    current = codes[:, members].T                                     # (k, R)
+    weight = pops[members][:, None]
     for alt in alternatives:
-        moved = current != int(alt)
-        enter = np.zeros(P, dtype=np.int64)
-        enter[int(alt)] = 1
-        step = enter[None, None, :] - leave                           # zero where unchanged
-        count = (camps.count[None] + step).reshape(-1, P)
-        population = (camps.population[None] + weight * step).reshape(-1, P)
-        switched = Camps(count, population, camps.n_part, camps.pop_part, camps.n_all,
-                         camps.pop_all, camps.full_council, camps.participating_pops)
+        switched = _Switched(camps, current, weight, int(alt))
         changed = rule.adopted(rule.outcome_index(switched)).reshape(len(members), R)
-        out[members] |= (changed != adopted[None, :]) & moved
+        out[members] |= (changed != adopted[None, :]) & (current != int(alt))
     return out
+
+
+class _Switched:
+    """The tallies of R votes after a single member's switch to ``alt``, for each of k members:
+    k * R rows (member-major). A rule reads a tally through :meth:`Camps.n` and
+    :meth:`Camps.pop`; each column is computed only when the rule asks for it, as the
+    original column plus the switch's step (one count and the member's population in or out),
+    so a rule that looks at one camp costs one column, not the whole table."""
+
+    def __init__(self, camps: Camps, current: np.ndarray, weight: np.ndarray, alt: int) -> None:
+        self._camps, self._current, self._weight, self._alt = camps, current, weight, alt
+        self.n_part, self.pop_part = camps.n_part, camps.pop_part
+        self.n_all, self.pop_all = camps.n_all, camps.pop_all
+        self.full_council = camps.full_council
+        self.participating_pops = camps.participating_pops
+
+    def _step(self, position: int) -> np.ndarray:
+        if position == self._alt:
+            return (self._current != position).astype(np.int64)       # joins, unless there
+        return -(self._current == position).astype(np.int64)          # leaves, if there
+
+    def n(self, position: Position) -> np.ndarray:
+        return (self._camps.count[:, position][None, :] + self._step(position)).ravel()
+
+    def pop(self, position: Position) -> np.ndarray:
+        step = self._step(position) * self._weight
+        return (self._camps.population[:, position][None, :] + step).ravel()
+
+    @property
+    def count(self) -> np.ndarray:
+        return np.stack([self.n(p) for p in Position], axis=1)
+
+    @property
+    def population(self) -> np.ndarray:
+        return np.stack([self.pop(p) for p in Position], axis=1)

@@ -606,3 +606,24 @@ def test_eu27_criticality_is_well_under_one_and_germany_most_critical():
     result = api.passage_probability("qmv", probs)
     assert result.criticality.idxmax() == "DE"
     assert ((result.criticality > 0) & (result.criticality < 1)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=11))
+def test_sorted_subsets_are_a_stable_sort_of_every_subset(weights):
+    """The half-enumerations of the meet-in-the-middle, built by merging, are exactly the
+    stable sort of all subsets by (size, population) - ties (equal populations) included."""
+    from model.treaty.engine import _layout
+
+    m, shift = len(weights), 1 << (sum(weights) + 1).bit_length()
+    masks = np.arange(1 << m)
+    bits = (masks[:, None] >> np.arange(m)) & 1
+    keys = bits.sum(axis=1) * shift + bits @ np.array(weights, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    got_order, inverse, got_keys, sizes, pops, offsets = _layout.__wrapped__(tuple(weights),
+                                                                             shift)
+    assert np.array_equal(got_order, order) and np.array_equal(got_keys, keys[order])
+    assert np.array_equal(inverse[order], masks)
+    assert np.array_equal(sizes, bits.sum(axis=1)[order])
+    assert np.array_equal(pops, (bits @ np.array(weights))[order])
+    assert np.array_equal(offsets, np.searchsorted(keys[order], np.arange(m + 2) * shift))

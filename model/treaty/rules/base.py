@@ -168,8 +168,8 @@ class Rule(ABC):
 
     def adopted(self, index) -> np.ndarray:
         """Whether each outcome index leaves the measure adopted in the end."""
-        good = [self.outcomes.index(w) for w in self.adopting]
-        return np.isin(np.asarray(index), good)
+        table = np.array([w in self.adopting for w in self.outcomes])
+        return table[np.asarray(index, dtype=np.intp)]      # a lookup: many votes at once
 
     def flags(self, camps: Camps) -> dict:
         """Rule-specific facts about one vote worth reporting (e.g. an appeal trigger)."""
