@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from model.stats import (
     accuracy,
     brier,
+    cluster_mean_interval,
     log_loss,
     paired_difference_ci,
     score,
@@ -151,3 +152,43 @@ def test_unknown_position_word_is_an_input_error():
         encode(["for", "absent"])
 
 
+
+
+# --- the Monte Carlo interval of a run whose blocks each draw their own parameters -------------
+
+def test_cluster_interval_is_the_t_interval_of_the_block_means_for_equal_blocks():
+    from scipy import stats
+
+    rates = np.array([0.1, 0.9, 0.4, 0.6, 0.0, 1.0, 0.3, 0.7])
+    lo, hi = cluster_mean_interval(rates, [250] * len(rates))
+    # equal blocks: the textbook one-sample t interval of the block means
+    half = stats.t.ppf(0.975, len(rates) - 1) * rates.std(ddof=1) / math.sqrt(len(rates))
+    assert lo == pytest.approx(rates.mean() - half, rel=1e-12)
+    assert hi == pytest.approx(rates.mean() + half, rel=1e-12)
+
+
+def test_cluster_interval_weights_a_short_last_block_by_its_size():
+    # a last block of 10 replications moves the centre (and the spread) by its weight only
+    lo, hi = cluster_mean_interval([0.2, 0.2, 1.0], [250, 250, 10])
+    centre = (0.2 * 500 + 1.0 * 10) / 510
+    assert (lo + hi) / 2 == pytest.approx(centre, rel=1e-12)
+    assert hi - lo < cluster_mean_interval([0.2, 0.2, 1.0], [250, 250, 250])[1] - \
+        cluster_mean_interval([0.2, 0.2, 1.0], [250, 250, 250])[0]
+
+
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=60), st.floats(0.01, 0.5))
+@settings(max_examples=200, deadline=None)
+def test_cluster_interval_contains_the_mean_and_widens_with_spread(rates, stretch):
+    sizes = [250] * len(rates)
+    lo, hi = cluster_mean_interval(rates, sizes)
+    mean = float(np.mean(rates))
+    assert lo <= mean + 1e-12 and mean - 1e-12 <= hi
+    # spreading the rates further from their mean never narrows the interval
+    wider = [mean + (r - mean) * (1 + stretch) for r in rates]
+    wlo, whi = cluster_mean_interval(wider, sizes)
+    assert whi - wlo >= (hi - lo) - 1e-12
+
+
+def test_cluster_interval_needs_two_blocks():
+    with pytest.raises(ValueError, match="two blocks"):
+        cluster_mean_interval([0.5], [250])

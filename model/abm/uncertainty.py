@@ -12,8 +12,9 @@ depend on the experiment point either: the points of a sweep differ in what the 
 not in what we do not know.
 
 The spread of the blocks' adoption rates then measures the uncertainty the parameters add to the
-Monte Carlo noise (:func:`adoption_intervals`), and their correlation with the draws says which
-parameters drive it (:func:`uncertainty_shares`).
+Monte Carlo noise (:func:`rate_intervals`: the total interval), and says how precisely a run
+with few blocks estimates its own figure (the Monte Carlo interval); their correlation with the
+draws says which parameters drive it (:func:`uncertainty_shares`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from itertools import pairwise
 
 import numpy as np
 
+from ..stats import cluster_mean_interval
+
 __all__ = ["Param", "ParameterSet", "TRANSFORMS", "name_code", "block_normals",
-           "adoption_intervals", "rate_intervals", "uncertainty_shares"]
+           "adoption_intervals", "rate_intervals", "uncertainty_shares", "FEW_DRAWS"]
+
+#: Fewer parameter draws (one per block of replications) than this, and a run's figure is
+#: itself uncertain: the CLI and the explorer say so (the flagship's 10,000 replications
+#: make 40).
+FEW_DRAWS = 40
 
 #: The scales parameters are fitted and drawn on: the value itself, its log (kept positive) or
 #: the log of its magnitude (kept negative).
@@ -120,23 +128,34 @@ def block_normals(seed: int, first_block: int, n_blocks: int, names: list[str]) 
 
 def adoption_intervals(adopted: np.ndarray, sizes: list[int], monte_carlo: tuple[float, float],
                        drawn: bool) -> dict:
-    """The two 95% intervals of P(adopted): Monte Carlo only (Wilson, given the parameters)
-    and total - the 2.5% and 97.5% quantiles of the blocks' adoption rates, each block with its
-    own parameter draw, widened to contain the Monte Carlo interval. Without parameter draws
-    the total interval is the Monte Carlo one."""
+    """The two 95% intervals of P(adopted) (:func:`rate_intervals`) from per-replication
+    outcomes."""
     if not drawn or len(sizes) < 2:
-        return rate_intervals(np.zeros(len(sizes)), monte_carlo, False)
-    return rate_intervals(block_rates(adopted, sizes), monte_carlo, drawn)
+        return rate_intervals(np.zeros(len(sizes)), monte_carlo, False, sizes)
+    return rate_intervals(block_rates(adopted, sizes), monte_carlo, drawn, sizes)
 
 
-def rate_intervals(rates: np.ndarray, monte_carlo: tuple[float, float], drawn: bool) -> dict:
-    """:func:`adoption_intervals` from the blocks' adoption rates (what a run that keeps no
-    per-replication outcomes has)."""
+def rate_intervals(rates: np.ndarray, monte_carlo: tuple[float, float], drawn: bool,
+                   sizes: list[int]) -> dict:
+    """The two 95% intervals of a run's P(adopted) from its blocks' adoption rates.
+
+    ``monte_carlo``: how far the run's figure may be from what an endless run with the same
+    settings would give. Without parameter draws that is the binomial (Wilson) interval
+    passed in; with draws, a block's replications share one draw, so the interval also counts
+    that only a few draws were made (:func:`model.stats.cluster_mean_interval` over the blocks,
+    widened to contain the Wilson interval, within [0, 1]) - at 2,000 replications, 8 draws.
+    ``total``: where the adoption probability lies given what we do not know about the
+    parameters - the 2.5% and 97.5% quantiles of the blocks' rates, widened to contain the
+    Monte Carlo interval. Without draws it is the Monte Carlo one."""
     lo, hi = monte_carlo
-    out = {"monte_carlo": [lo, hi], "total": [lo, hi], "blocks": len(rates)}
+    out = {"monte_carlo": [lo, hi], "total": [lo, hi], "blocks": len(rates),
+           "parameter_draws": len(rates) if drawn else 0}
     if not drawn or len(rates) < 2:
         return out
+    c_lo, c_hi = cluster_mean_interval(rates, sizes)
+    lo, hi = max(0.0, min(lo, c_lo)), min(1.0, max(hi, c_hi))
     q_lo, q_hi = np.quantile(rates, [0.025, 0.975])
+    out["monte_carlo"] = [float(lo), float(hi)]
     out["total"] = [float(min(lo, q_lo)), float(max(hi, q_hi))]
     return out
 

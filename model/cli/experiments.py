@@ -18,6 +18,9 @@ __all__ = ["register", "print_summary"]
 
 def print_summary(summary: dict) -> None:
     """The run summary as a headline and a per-state table."""
+    from ..abm.streams import BLOCK
+    from ..abm.uncertainty import FEW_DRAWS
+
     lo, hi = summary["p_adopted_ci95"]
     console.print(f"[bold]{summary['experiment']}[/bold]: {summary['measure']} "
                   f"({summary['rule']}), {summary['replications']:,} replications, "
@@ -25,9 +28,14 @@ def print_summary(summary: dict) -> None:
     interval = summary.get("p_adopted_interval", {})
     tlo, thi = interval.get("total", (lo, hi))
     if summary.get("parameters", {}).get("drawn"):
+        draws = interval.get("parameter_draws", 0)
         console.print(f"P(adopted) = {summary['p_adopted']:.3f}; 95% interval {tlo:.3f}-{thi:.3f} "
-                      f"with parameter uncertainty ({lo:.3f}-{hi:.3f} from Monte Carlo noise "
-                      "alone)")
+                      f"with parameter uncertainty ({lo:.3f}-{hi:.3f}: the Monte Carlo error of "
+                      f"this figure, from {draws} parameter draws)")
+        if draws < FEW_DRAWS:
+            console.print(f"[yellow]note:[/yellow] only {draws} parameter draws (one per "
+                          f"{BLOCK} replications): the figure itself is uncertain; run "
+                          f"{FEW_DRAWS * BLOCK:,} replications or more before quoting it")
     else:
         console.print(f"P(adopted) = {summary['p_adopted']:.3f} (95% CI {lo:.3f}-{hi:.3f}, Monte "
                       "Carlo noise; parameters fixed)")
@@ -90,8 +98,9 @@ def _print_comparison(c: dict) -> None:
     console.print(f"P(adopted): {c['a']} {c['p_adopted_a']:.3f}, {c['b']} {c['p_adopted_b']:.3f}")
     total = c.get("difference_interval", {}).get("total", [lo, hi])
     console.print(f"difference (b - a) = {c['difference']:+.3f}; 95% interval {total[0]:+.3f} to "
-                  f"{total[1]:+.3f} with parameter uncertainty (Monte Carlo alone: {lo:+.3f} to "
-                  f"{hi:+.3f} paired, {ulo:+.3f} to {uhi:+.3f} unpaired)")
+                  f"{total[1]:+.3f} with parameter uncertainty (Monte Carlo error of the paired "
+                  f"difference: {lo:+.3f} to {hi:+.3f}; unpaired, replications only: {ulo:+.3f} "
+                  f"to {uhi:+.3f})")
     out = table("States whose positions shift most",
                 ("state", "P(for) a", "P(for) b", "Δ P(for)", "Δ P(abstain)", "Δ P(against)"))
     for r in c["states"][:10]:

@@ -37,7 +37,7 @@ from ..abm.uncertainty import block_rates
 from ..inputs import catalogue
 from ..inputs.tables import load_population
 from ..io import atomic_write_text, file_sha256
-from ..stats import paired_difference_ci, unpaired_difference_ci
+from ..stats import cluster_mean_interval, paired_difference_ci, unpaired_difference_ci
 from ..treaty.coalitions import blocking_coalitions
 from ..treaty.rules import Rule, get_rule
 from ..version import __version__
@@ -129,16 +129,19 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
     xb = b.replications["adopted"].to_numpy(dtype=bool)
     diff, lo, hi = paired_difference_ci(xa, xb)
     _, ulo, uhi = unpaired_difference_ci(int(xa.sum()), R, int(xb.sum()), R)
-    total = [lo, hi]
+    mc, total = [lo, hi], [lo, hi]         # without parameter draws: Newcombe, paired
     drawn = bool(sa.get("parameters", {}).get("drawn")) or bool(
         sb.get("parameters", {}).get("drawn"))
     sizes = block_sizes(R)
     if drawn and len(sizes) > 1:
-        # both runs share their parameter draws block by block: the spread of the blocks'
-        # differences is what the parameters add to the Monte Carlo noise
+        # both runs share their parameter draws block by block: the blocks' differences say
+        # how precisely the run estimates the difference (a few draws only: the Monte Carlo
+        # interval) and what the parameters add to it (their spread: the total interval)
         d = block_rates(xb.astype(float), sizes) - block_rates(xa.astype(float), sizes)
+        c_lo, c_hi = cluster_mean_interval(d, sizes)
+        mc = [float(max(-1.0, min(lo, c_lo))), float(min(1.0, max(hi, c_hi)))]
         q_lo, q_hi = np.quantile(d, [0.025, 0.975])
-        total = [float(min(lo, q_lo)), float(max(hi, q_hi))]
+        total = [float(min(mc[0], q_lo)), float(max(mc[1], q_hi))]
     n11, n10 = int(np.sum(xa & xb)), int(np.sum(xa & ~xb))
     n01, n00 = int(np.sum(~xa & xb)), int(np.sum(~xa & ~xb))
     denom = (n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00)
@@ -177,8 +180,9 @@ def compare_results(a: ExperimentResult, votes_a: np.ndarray, b: ExperimentResul
         "p_adopted_a_interval": sa.get("p_adopted_interval"),
         "p_adopted_b_interval": sb.get("p_adopted_interval"),
         "difference": diff,
-        "difference_ci95": [lo, hi],
-        "difference_interval": {"monte_carlo": [lo, hi], "total": total},
+        "difference_ci95": mc,
+        "difference_interval": {"monte_carlo": mc, "total": total,
+                                "parameter_draws": len(sizes) if drawn else 0},
         "difference_ci95_unpaired": [ulo, uhi],
         "difference_method": ("b minus a; paired 95% interval: Newcombe hybrid score (method 10, "
                               "paired data) over replications sharing their random numbers; "

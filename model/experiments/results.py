@@ -114,7 +114,7 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
     drawn = scenario.uncertainty is not None and out.theta is not None
     sizes = out.block_sizes or [R]
     rates = adopted_per_block / np.asarray(sizes, dtype=float)
-    interval = rate_intervals(rates, (lo, hi), drawn)
+    interval = rate_intervals(rates, (lo, hi), drawn, sizes)
     shares = (uncertainty_shares(rates, out.theta, scenario.uncertainty.names)
               if drawn else [])
     summary = {
@@ -129,9 +129,10 @@ def summarise(spec: ExperimentSpec, scenario: Scenario, out: RunOutput) -> tuple
         "composition": scenario.composition,
         "population_table": _table_name(scenario.population_table),
         "p_adopted": k / R,
-        "p_adopted_ci95": [lo, hi],
+        "p_adopted_ci95": interval["monte_carlo"],
         "p_adopted_interval": {"monte_carlo": interval["monte_carlo"],
-                               "total": interval["total"]},
+                               "total": interval["total"],
+                               "parameter_draws": interval["parameter_draws"]},
         "uncertainty": shares,
         "parameters": {"drawn": scenario.uncertainty.names if drawn else [],
                        "fixed": scenario.fixed, "blocks": len(sizes)},

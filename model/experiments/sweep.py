@@ -168,7 +168,7 @@ def evaluate_point(spec: ExperimentSpec, point: int, stream: int | None = None) 
     index of its random numbers (default: ``point``)."""
     result = run_experiment(spec, point=point if stream is None else stream)
     s = result.summary
-    lo, hi = s["p_adopted_ci95"]
+    lo, hi = s["p_adopted_interval"]["monte_carlo"]
     row = {
         "point": int(point),
         "replications": int(s["replications"]),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dash import html
 
+from ..abm.streams import BLOCK
+from ..abm.uncertainty import FEW_DRAWS
 from ..experiments.results import ExperimentResult
 from ..reporting.labels import measure_title, pct, pp, state_names
 from . import views
@@ -63,21 +65,22 @@ def _headline(summary: dict) -> html.Div:
     if h["total"] is not None:
         parts.append(html.Div(["95% interval with parameter uncertainty: ",
                                _interval(h["total"], "interval-total")]))
-    parts.append(html.Div(["95% interval from Monte Carlo noise alone: ",
+    parts.append(html.Div(["95% Monte Carlo interval of this figure: ",
                            _interval(h["monte_carlo"], "interval-mc")]))
     parts.append(html.P("The total interval also draws the behavioural coefficients, the "
                         "measure's intercept and the instruments' effects from what is known "
-                        "about them; the Monte Carlo one only says how well the replications pin "
-                        "down the model's own answer. Compare scenarios (second tab) rather "
-                        "than read one number as a forecast." if h["total"] is not None else
+                        "about them; the Monte Carlo one only says how well this run's "
+                        "replications and parameter draws pin down the model's own answer. "
+                        "Compare scenarios (second tab) rather than read one number as a "
+                        "forecast." if h["total"] is not None else
                         "Coefficients fixed at their estimates: Monte Carlo noise only.",
                         className="hint"))
-    if h["blocks"] is not None and h["blocks"] < views.FEW_BLOCKS:
+    if h["blocks"] is not None and h["blocks"] < FEW_DRAWS:
         parts.append(html.P(
-            f"Only {h['blocks']} parameter draws (one per block of 250 replications): "
-            "the headline can move by more than its Monte Carlo interval when the "
-            f"replications change. Use {250 * views.FEW_BLOCKS:,} or more for figures to "
-            "quote.", className="hint warn", id="few-draws"))
+            f"Only {h['blocks']} parameter draws (one per block of {BLOCK} replications): "
+            "the figure itself is uncertain (its Monte Carlo interval is wide). Use "
+            f"{BLOCK * FEW_DRAWS:,} replications or more for figures to quote.",
+            className="hint warn", id="few-draws"))
     parts.append(html.Div(
         f"{measure_title(h['measure'])} ({h['rule']}), {h['replications']:,} replications, "
         f"seed {h['seed']}; outcomes: " + ", ".join(f"{k.replace('_', ' ')} {pct(v)}"

@@ -29,13 +29,10 @@ from ..treaty.power import power_indices
 from ..treaty.rules import get_rule
 
 __all__ = ["headline", "state_rows", "top_states", "council_of", "voting_power", "blocking",
-           "TOP", "FEW_BLOCKS"]
+           "TOP"]
 
 #: How many states the pivotal and targeted lists show.
 TOP = 5
-#: Fewer parameter draws (one per block of replications) than this, and the page says that the
-#: headline still moves with them (the flagship's 10,000 replications make 40).
-FEW_BLOCKS = 40
 
 
 def headline(summary: dict) -> dict:

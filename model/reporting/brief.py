@@ -33,7 +33,9 @@ __all__ = ["brief"]
 def _interval(interval: dict | None, mc: list[float]) -> tuple[float, float, str]:
     """The interval a headline quotes: the total one (parameter uncertainty included) when
     the run drew its parameters, else the Monte Carlo one, and words saying which."""
-    if interval and interval.get("total") and interval["total"] != interval.get("monte_carlo"):
+    drawn = interval and interval.get("total") and (
+        interval.get("parameter_draws", 0) > 0 or interval["total"] != interval.get("monte_carlo"))
+    if drawn:
         lo, hi = interval["total"]
         return lo, hi, "95% interval with parameter uncertainty"
     return mc[0], mc[1], "95% CI, Monte Carlo noise only"

@@ -37,6 +37,28 @@ def test_the_total_interval_contains_the_monte_carlo_one(drawn):
     assert s["parameters"]["blocks"] == 8 and "beta_stance" in s["parameters"]["drawn"]
 
 
+def test_the_monte_carlo_interval_counts_that_a_block_shares_one_draw(drawn, fixed):
+    # replications of a block share a parameter draw, so the run's figure is an average of 8
+    # draws: its Monte Carlo interval comes from the spread of the 8 blocks (and contains the
+    # binomial interval, which treats the 2,000 replications as independent)
+    from model.stats import cluster_mean_interval, wilson_interval
+
+    s = drawn.summary
+    adopted = drawn.replications["adopted"].to_numpy(dtype=float).reshape(8, 250).mean(axis=1)
+    c_lo, c_hi = cluster_mean_interval(adopted, [250] * 8)
+    w_lo, w_hi = wilson_interval(int(round(s["p_adopted"] * 2000)), 2000)
+    assert s["p_adopted_interval"]["monte_carlo"] == [max(0.0, min(w_lo, c_lo)),
+                                                      min(1.0, max(w_hi, c_hi))]
+    assert s["p_adopted_interval"]["parameter_draws"] == 8
+    mc = s["p_adopted_interval"]["monte_carlo"]
+    assert mc[1] - mc[0] > w_hi - w_lo                  # the blocks differ: wider than binomial
+    # with the parameters fixed the replications are independent: Wilson
+    f = fixed.summary
+    k = int(round(f["p_adopted"] * 2000))
+    assert f["p_adopted_interval"]["monte_carlo"] == list(wilson_interval(k, 2000))
+    assert f["p_adopted_interval"]["parameter_draws"] == 0
+
+
 def test_with_fixed_parameters_the_total_interval_is_the_monte_carlo_one(fixed):
     s = fixed.summary
     assert s["p_adopted_interval"]["total"] == s["p_adopted_interval"]["monte_carlo"]
@@ -110,7 +132,9 @@ def test_directed_parameters_never_change_sign_in_draws():
 def test_run_prints_both_intervals_and_the_drivers(tmp_path):
     out = run_cli("run", FLAGSHIP, "--replications", "1000", "--out", tmp_path / "a")
     assert out.code == 0, out.stderr
-    assert "with parameter uncertainty" in out.stdout and "Monte Carlo noise alone" in out.stdout
+    assert "with parameter uncertainty" in out.stdout
+    assert "the Monte Carlo error of this figure, from 4 parameter draws" in out.stdout
+    assert "only 4 parameter draws" in out.stdout          # 1,000 replications: a warning
     assert "uncertainty driven by" in out.stdout
     fixed = run_cli("run", FLAGSHIP, "--replications", "1000", "--fixed-parameters", "--out",
                     tmp_path / "b", "--json")

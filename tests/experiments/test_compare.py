@@ -34,14 +34,37 @@ def test_identical_scenarios_differ_by_exactly_zero():
     assert all(m["delta"] == 0.0 for m in co["membership"])
 
 
-def test_paired_interval_is_narrower_than_unpaired(flagship_vs_no_pressure):
-    c = flagship_vs_no_pressure.summary
+def test_paired_interval_is_narrower_than_unpaired():
+    # with the parameters fixed, replications are independent and the Monte Carlo interval is
+    # Newcombe's paired one
+    c = run_comparison(small(FLAGSHIP, replications=1000, fixed_parameters=True),
+                       small(NO_PRESSURE, replications=1000, fixed_parameters=True)).summary
+    assert c["difference_interval"]["parameter_draws"] == 0
     lo, hi = c["difference_ci95"]
     ulo, uhi = c["difference_ci95_unpaired"]
     assert hi - lo < uhi - ulo
     assert lo <= c["difference"] <= hi and ulo <= c["difference"] <= uhi
     # common random numbers make the pairs positively correlated
     assert c["pairs"]["correlation"] > 0
+
+
+def test_with_parameter_draws_the_monte_carlo_interval_counts_the_blocks(flagship_vs_no_pressure):
+    # 1,000 replications are 4 parameter draws shared by both runs: the paired difference's
+    # Monte Carlo interval comes from the 4 blocks' differences and contains Newcombe's
+    c = flagship_vs_no_pressure.summary
+    from model.stats import cluster_mean_interval, paired_difference_ci
+
+    a = flagship_vs_no_pressure.a.replications["adopted"].to_numpy(dtype=bool)
+    b = flagship_vs_no_pressure.b.replications["adopted"].to_numpy(dtype=bool)
+    d = b.reshape(4, 250).mean(axis=1) - a.reshape(4, 250).mean(axis=1)
+    c_lo, c_hi = cluster_mean_interval(d, [250] * 4)
+    _, n_lo, n_hi = paired_difference_ci(a, b)
+    assert c["difference_interval"]["parameter_draws"] == 4
+    assert c["difference_interval"]["monte_carlo"] == [max(-1.0, min(n_lo, c_lo)),
+                                                       min(1.0, max(n_hi, c_hi))]
+    assert c["difference_ci95"] == c["difference_interval"]["monte_carlo"]
+    t_lo, t_hi = c["difference_interval"]["total"]
+    assert t_lo <= c["difference_ci95"][0] and c["difference_ci95"][1] <= t_hi
 
 
 def test_difference_is_b_minus_a_and_pairs_add_up(flagship_vs_no_pressure):

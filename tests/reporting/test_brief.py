@@ -54,7 +54,7 @@ def small(path, **update):
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
-    write_outputs(run_experiment(small(FLAGSHIP, replications=1000)), root / "run")
+    write_outputs(run_experiment(small(FLAGSHIP, replications=2000)), root / "run")
     compare(small(FLAGSHIP), small(NO_PRESSURE), out=root / "cmp")
     exp = root / "sweep.toml"
     exp.write_text(SWEEP)
