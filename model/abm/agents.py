@@ -231,10 +231,11 @@ class China(mesa.Agent):
             self.log.append({"round": m.round, "instrument": alloc.instrument,
                              "target": alloc.target, "intensity": alloc.intensity,
                              "spend": alloc.spend, "source": "strategy"})
-        due = [p for p in self.pending if p.due == m.round]
-        self.pending = [p for p in self.pending if p.due != m.round]
-        for p in due:
-            self.land(p.allocation, p.profile, p.echo)
+        while due := [p for p in self.pending if p.due <= m.round]:
+            # landing can schedule a lobby's echo for this very round (a lag of 0): land it too
+            self.pending = [p for p in self.pending if p.due > m.round]
+            for p in due:
+                self.land(p.allocation, p.profile, p.echo)
         self.restate()
 
     def land(self, alloc: Allocation, profile: tuple[float, ...] | None = None,
@@ -286,7 +287,7 @@ class Commission(mesa.Agent):
     """The Commission: proposes the measure and, as the experiment allows, responds with
     EU-side levers (:mod:`model.abm.levers`) once the expected adoption probability falls
     below its trigger. A lever acts ``lag`` rounds after the decision (params/eu_levers.toml):
-    stockpiles and new mines take years, so a lever decided weeks before the vote may never act
+    stockpiles and new mines take years, so a lever decided months before the vote may never act
     in the run, and :attr:`too_late` says which."""
 
     def __init__(self, model, levers: dict[str, float], respond_below: float,

@@ -1,4 +1,4 @@
-"""The Mesa model: the weeks before a Council or committee vote, R replications in lockstep.
+"""The Mesa model: the months before a Council or committee vote, R replications in lockstep.
 
 One model run steps China, the Commission and the member states round by round through Mesa's
 AgentSets, collects each state's round by named reporters (Mesa's DataCollector; they become

@@ -181,9 +181,9 @@ class Lever(Strict):
 
     name: str
     strength: Sourced
-    #: Rounds between the Commission's decision and the lever's effect (one round is about a
-    #: week, docs/ODD.md 2); a lever whose effect lands after the vote does nothing in the run
-    #: and the run says so.
+    #: Rounds between the Commission's decision and the lever's effect (a round stands for
+    #: about a month, docs/ODD.md 2); a lever whose effect lands after the vote does nothing in
+    #: the run and the run says so.
     lag: Sourced
     #: Where the lever comes from: the policy paper's section, a regulation, or "modelling
     #: proposal" (briefings and docs/paper.md quote it).

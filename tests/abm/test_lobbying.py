@@ -61,3 +61,21 @@ def test_a_lobby_passes_the_sectors_stake_to_its_government_after_its_lag():
     assert np.allclose(on[-1][1], off[-1][1])
     # so France supports the EV duties less by the vote (fear and no extra backlash)
     assert on[-1][2][fr] < off[-1][2][fr]
+
+
+def test_a_lobby_with_no_lag_echoes_in_the_round_the_stick_lands():
+    import dataclasses
+
+    off_sc, off = _run(False)
+    scenario = resolve(_spec(True))
+    scenario = dataclasses.replace(scenario, lobbying={ch: (w, 0) for ch, (w, _) in
+                                                       scenario.lobbying.items()})
+    model = CouncilModel(scenario, 250, 5)
+    on = []
+    model.run(on_round=lambda: on.append(np.array([a.stick_expected
+                                                   for a in model.member_states])))
+    fr = off_sc.all_states.index("FR")
+    weight = catalogue.lobbying()["spirits"].weight.value
+    land = next(r for r, (stick, _, _) in enumerate(off) if stick[fr] > 0)
+    assert np.isclose(on[land][fr], off[land][0][fr] * (1 + weight))
+    assert not [p for p in model.china.pending if p.echo]   # no echo left behind
