@@ -129,7 +129,9 @@ class InstrumentSchedule(Strict):
     """How an instrument's effect varies by month (params/schedules.csv, read by
     :mod:`model.inputs.schedules`): the schedule's ``name`` and the ``reference`` intensity at
     which the stated effect applies (a month at intensity x gets x / reference of it). Used
-    only by a run with a vote date; without one the stated effect applies every round."""
+    only by a run with a vote date, and only for the experiment's dated actions (a use China's
+    strategy chooses keeps the stated effect); without one the stated effect applies every
+    round."""
 
     name: str
     reference: Sourced
