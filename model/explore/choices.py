@@ -72,8 +72,12 @@ def strategy_options() -> list[dict]:
     return [_option(name, value_label(name)) for name in STRATEGIES]
 
 
-def instrument_options() -> list[dict]:
-    return [_option(name, f"{value_label(name)} ({ins.kind})")
+def instrument_options(budget: bool = False) -> list[dict]:
+    """China's instruments; for the ``budget`` checklist those outside its default toolbox
+    (what it spends on when the file lists none) say so."""
+    return [_option(name, f"{value_label(name)} ({ins.kind})"
+                    + (" (dated act, not in the default toolbox)"
+                       if budget and not ins.toolbox else ""))
             for name, ins in catalogue.instruments().items()]
 
 

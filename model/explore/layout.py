@@ -9,7 +9,6 @@ from __future__ import annotations
 from dash import dcc, html
 
 from ..abm.levers import LEVERS
-from ..inputs import catalogue
 from .choices import (
     composition_options,
     instrument_options,
@@ -38,7 +37,6 @@ def _field(label: str, control, hint: str = "") -> html.Div:
 
 def _controls(raw: dict) -> html.Div:
     c = controls_of(raw)
-    every_instrument = list(catalogue.instruments())
     return html.Div([
         _field("Scenario name", dcc.Input(id="name", type="text", value=c["name"],
                                           debounce=True)),
@@ -60,8 +58,10 @@ def _controls(raw: dict) -> html.Div:
                                              step=0.1, debounce=True),
                "press Enter or leave the box to run"),
         _field("Instruments for the budget", dcc.Checklist(
-            id="instruments", options=instrument_options(), className="two-columns",
-            value=c["instruments"] if c["instruments"] is not None else every_instrument)),
+            id="instruments", options=instrument_options(budget=True), className="two-columns",
+            value=c["instruments"]),
+               "ticked: what China's strategy may spend on (the file's list, else its "
+               "default toolbox)"),
         _field("Actions in force (from round 0, on the exposed states unless the file says)",
                dcc.Checklist(id="actions", options=instrument_options(), value=c["actions"],
                              className="two-columns")),

@@ -24,7 +24,7 @@ from ..inputs import catalogue
 from .choices import DEFAULT_COMPOSITION, MAX_REPLICATIONS
 
 __all__ = ["STARTER", "CONTROLS", "base_experiment", "controls_of", "experiment_of", "spec_of",
-           "members_of"]
+           "members_of", "toolbox"]
 
 #: The experiment the page starts from without a file: the flagship's question (the ACI
 #: determination, China dividing) without the rare-earth squeeze in force, with fewer
@@ -65,7 +65,8 @@ def base_experiment(path: str | Path | None = None) -> dict:
 
 
 def controls_of(raw: dict) -> dict:
-    """The page's control values for an experiment dict."""
+    """The page's control values for an experiment dict (the instruments China spends on: the
+    file's list, else its default toolbox)."""
     china = raw.get("china", {})
     return {
         "name": raw["name"],
@@ -75,7 +76,7 @@ def controls_of(raw: dict) -> dict:
         "absent": list(raw.get("absent", [])),
         "strategy": china.get("strategy", "none"),
         "budget": raw.get("overrides", {}).get("china.budget", china.get("budget", 0.0)),
-        "instruments": china.get("instruments"),
+        "instruments": list(china.get("instruments") or toolbox()),
         "actions": list(dict.fromkeys(a["instrument"] for a in china.get("actions", []))),
         "levers": list(raw.get("commission", {}).get("options", [])),
         "replications": raw.get("replications", 1000),
@@ -103,11 +104,18 @@ def _budget(value) -> float:
     return float(value)
 
 
+def toolbox() -> list[str]:
+    """China's default toolbox: what its strategy spends on when the file lists no instruments
+    (``toolbox = true`` in params/instruments.toml), in the catalogue's order."""
+    return [name for name, ins in catalogue.instruments().items() if ins.toolbox]
+
+
 def _instruments(chosen: list[str] | None, base: list[str] | None,
                  spends: bool) -> list[str] | None:
-    """China's instruments for its budget: None for all of them; the base file's list when the
-    same set is chosen, else the catalogue's order (the order of clicks does not matter). None
-    chosen is an error only when China spends (the file schema has no empty choice)."""
+    """China's instruments for its budget: the base file's list when the same set is chosen;
+    None (no list: the default toolbox) when the toolbox is chosen exactly; else the chosen
+    ones in the catalogue's order (the order of clicks does not matter). None chosen is an
+    error only when China spends (the file schema has no empty choice)."""
     every = list(catalogue.instruments())
     if chosen is None or (not chosen and not spends):
         return base
@@ -116,7 +124,7 @@ def _instruments(chosen: list[str] | None, base: list[str] | None,
                          "'none')", field="china.instruments")
     if base is not None and set(chosen) == set(base):
         return list(base)
-    if set(chosen) == set(every):
+    if set(chosen) == set(toolbox()):
         return None
     return [name for name in every if name in set(chosen)]
 

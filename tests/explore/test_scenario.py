@@ -3,13 +3,17 @@ they keep, and the messages bad input gets."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 from helpers import EV, FLAGSHIP
 
 from model.errors import InputError
+from model.experiments.resolve import resolve
 from model.experiments.spec import load_spec
 from model.explore.callbacks import page_message
-from model.explore.choices import RULE_FAMILIES, rules_for
+from model.explore.choices import RULE_FAMILIES, instrument_options, rules_for
+from model.explore.export import experiment_toml
 from model.explore.scenario import (
     STARTER,
     base_experiment,
@@ -17,6 +21,7 @@ from model.explore.scenario import (
     experiment_of,
     members_of,
     spec_of,
+    toolbox,
 )
 from model.inputs import catalogue
 from model.inputs.council import composition
@@ -59,14 +64,58 @@ def test_a_new_action_starts_at_round_zero_on_the_exposed_states():
     assert (new.instrument, new.targets, new.round, new.date) == ("pork_probe", "exposed", 0, "")
 
 
-def test_instruments_follow_the_catalogue_order_and_all_means_all():
+def _exported(controls: dict, raw: dict) -> dict:
+    """The experiment the page's TOML download holds, read back as a file would be."""
+    return tomllib.loads(experiment_toml(experiment_of(controls, raw)))
+
+
+def test_the_default_ticks_are_the_toolbox_and_export_no_list():
+    raw = base_experiment(FLAGSHIP)
+    c = controls_of(raw)
+    assert c["instruments"] == toolbox() == [
+        n for n, ins in catalogue.instruments().items() if ins.toolbox]
+    assert len(toolbox()) < len(catalogue.instruments())
+    out = _exported(c, raw)
+    assert "instruments" not in out["china"]
+    assert resolve(spec_of(out)).budget_instruments == toolbox()
+
+
+def test_ticking_every_instrument_exports_them_all():
     raw = base_experiment(FLAGSHIP)
     every = list(catalogue.instruments())
+    out = _exported({**controls_of(raw), "instruments": every[::-1]}, raw)
+    assert out["china"]["instruments"] == every      # the catalogue's order, not the clicks'
+    assert resolve(spec_of(out)).budget_instruments == every
+
+
+def test_unticking_a_toolbox_instrument_exports_the_others():
+    raw = base_experiment(FLAGSHIP)
+    dropped, *rest = toolbox()
+    out = _exported({**controls_of(raw), "instruments": rest[::-1]}, raw)
+    assert out["china"]["instruments"] == rest
+    assert resolve(spec_of(out)).budget_instruments == rest
+    # ticking it again gives back the toolbox: no list
+    again = experiment_of({**controls_of(raw), "instruments": [*rest, dropped]}, raw)
+    assert "instruments" not in again["china"]
+
+
+def test_a_files_own_list_is_ticked_and_kept():
+    raw = base_experiment(FLAGSHIP)
+    picked = ["brandy_definitive_duties", "pork_probe"]
+    raw["china"]["instruments"] = picked
     c = controls_of(raw)
-    assert experiment_of({**c, "instruments": every[::-1]}, raw)["china"].get(
-        "instruments") is None
-    picked = experiment_of({**c, "instruments": [every[3], every[1]]}, raw)
-    assert picked["china"]["instruments"] == [every[1], every[3]]
+    assert c["instruments"] == picked
+    assert experiment_of(c, raw)["china"]["instruments"] == picked
+    # the toolbox chosen instead of the file's list: no list
+    assert "instruments" not in experiment_of({**c, "instruments": toolbox()}, raw)["china"]
+
+
+def test_the_budget_checklist_marks_instruments_outside_the_toolbox():
+    note = "(dated act, not in the default toolbox)"
+    for option in instrument_options(budget=True):
+        outside = not catalogue.instruments()[option["value"]].toolbox
+        assert (note in option["label"]) == outside
+    assert not any(note in o["label"] for o in instrument_options())
 
 
 def test_a_new_council_brings_its_own_population_table():
