@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..inputs.council import read_rows
-from ..inputs.schedules import load_schedules
+from ..inputs.schedules import load_schedules, month_in_force, provenance
 from ..inputs.tables import PARAMS_DIR, POPULATION_TABLES, load_population, normalise_iso2
 from .resolve import resolve
 from .spec import spec_and_path
@@ -45,21 +45,17 @@ def _schedule_rows(scenario) -> list[dict]:
         return []
     names = sorted({scenario.instruments[a.instrument].schedule.name for a in scenario.actions
                     if a.profile is not None})
-    meta = {(r["schedule"], r["month"]): r for r in read_rows(
-        PARAMS_DIR / "schedules.csv", ["schedule", "month", "source", "confidence"])}
     out = []
     for name in names:
         table = load_schedules()[name]
-        months = list(table)
-        reached = {max((m for m in months if m <= rm), default=None)
-                   for rm in scenario.round_months} - {None}
+        reached = {month_in_force(table, rm) for rm in scenario.round_months} - {None}
         for month, value in table.items():
+            meta = provenance(name, month)
             out.append({"file": "params/schedules.csv", "iso2": "", "indicator":
                         f"schedule {name} {month}", "value": value, "date": None,
-                        "confidence": meta[(name, month)]["confidence"],
-                        "used": month in reached,
+                        "confidence": meta["confidence"], "used": month in reached,
                         "status": "used" if month in reached else "outside the run's months",
-                        "source": meta[(name, month)]["source"]})
+                        "source": meta["source"]})
     return out
 
 

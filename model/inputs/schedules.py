@@ -24,16 +24,20 @@ from ..errors import InputError
 from .council import CONFIDENCE_LEVELS, PARAMS_DIR, parse_number
 from .tables import read_csv
 
-__all__ = ["MONTH", "load_schedules", "schedule", "intensity_in", "factors"]
+__all__ = ["MONTH", "load_schedules", "schedule", "provenance", "month_in_force", "intensity_in",
+           "factors"]
 
 #: How a month is written in a schedule (and how a round's month is named).
 MONTH = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
 
 
 @lru_cache(maxsize=4)
-def _schedules(path: Path) -> dict[str, dict[str, float]]:
+def _parse(path: Path) -> tuple[dict[str, dict[str, float]], dict[tuple[str, str], dict]]:
+    """(schedules, provenance): month -> intensity per schedule, and the source and confidence
+    of every (schedule, month)."""
     frame = read_csv(path, ["schedule", "month", "intensity", "source", "confidence"])
     out: dict[str, dict[str, float]] = {}
+    meta: dict[tuple[str, str], dict] = {}
     for i, rec in enumerate(frame.to_dict("records"), start=2):
         name, month = rec["schedule"].strip(), rec["month"].strip()
         if not name:
@@ -57,12 +61,23 @@ def _schedules(path: Path) -> dict[str, dict[str, float]]:
             raise InputError(f"month {month} listed twice for {name}", file=path, row=i,
                              field="month")
         months[month] = value
-    return {name: dict(sorted(m.items())) for name, m in out.items()}
+        meta[(name, month)] = {"source": rec["source"].strip(),
+                               "confidence": rec["confidence"].strip()}
+    return {name: dict(sorted(m.items())) for name, m in out.items()}, meta
+
+
+def _path(path: Path | str | None) -> Path:
+    return Path(path) if path else PARAMS_DIR / "schedules.csv"
 
 
 def load_schedules(path: Path | str | None = None) -> dict[str, dict[str, float]]:
     """Every schedule by name: month (YYYY-MM) -> intensity, in calendar order."""
-    return _schedules(Path(path) if path else PARAMS_DIR / "schedules.csv")
+    return _parse(_path(path))[0]
+
+
+def provenance(name: str, month: str, path: Path | str | None = None) -> dict:
+    """The source and confidence of one listed month of a schedule."""
+    return _parse(_path(path))[1][(name, month)]
 
 
 def schedule(name: str, path: Path | str | None = None) -> dict[str, float]:
@@ -75,11 +90,17 @@ def schedule(name: str, path: Path | str | None = None) -> dict[str, float]:
     return table[name]
 
 
-def intensity_in(table: dict[str, float], month: str) -> float:
-    """The intensity in force in ``month``: the latest listed month on or before it, 0 before
-    the first."""
+def month_in_force(table: dict[str, float], month: str) -> str | None:
+    """The listed month whose intensity holds in ``month``: the latest on or before it (None
+    before the first)."""
     earlier = [m for m in table if m <= month]
-    return table[earlier[-1]] if earlier else 0.0
+    return earlier[-1] if earlier else None
+
+
+def intensity_in(table: dict[str, float], month: str) -> float:
+    """The intensity in force in ``month`` (0 before the first listed month)."""
+    listed = month_in_force(table, month)
+    return table[listed] if listed is not None else 0.0
 
 
 def factors(table: dict[str, float], months: list[str], reference: float) -> tuple[float, ...]:

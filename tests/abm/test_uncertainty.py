@@ -46,7 +46,7 @@ def test_the_monte_carlo_interval_counts_that_a_block_shares_one_draw(drawn, fix
     s = drawn.summary
     adopted = drawn.replications["adopted"].to_numpy(dtype=float).reshape(8, 250).mean(axis=1)
     c_lo, c_hi = cluster_mean_interval(adopted, [250] * 8)
-    w_lo, w_hi = wilson_interval(int(round(s["p_adopted"] * 2000)), 2000)
+    w_lo, w_hi = wilson_interval(round(s["p_adopted"] * 2000), 2000)
     assert s["p_adopted_interval"]["monte_carlo"] == [max(0.0, min(w_lo, c_lo)),
                                                       min(1.0, max(w_hi, c_hi))]
     assert s["p_adopted_interval"]["parameter_draws"] == 8
@@ -54,7 +54,7 @@ def test_the_monte_carlo_interval_counts_that_a_block_shares_one_draw(drawn, fix
     assert mc[1] - mc[0] > w_hi - w_lo                  # the blocks differ: wider than binomial
     # with the parameters fixed the replications are independent: Wilson
     f = fixed.summary
-    k = int(round(f["p_adopted"] * 2000))
+    k = round(f["p_adopted"] * 2000)
     assert f["p_adopted_interval"]["monte_carlo"] == list(wilson_interval(k, 2000))
     assert f["p_adopted_interval"]["parameter_draws"] == 0
 
