@@ -49,9 +49,12 @@ def _run_headline(s: dict) -> str:
         pressure = (f"China playing {china['strategy'].replace('_', ' ')} with a budget of "
                     f"{china['budget_per_round']:g} a round")
     lo, hi, words = _interval(s.get("p_adopted_interval"), s["p_adopted_ci95"])
+    mc = s["p_adopted_ci95"]
+    precision = (f"; this run's Monte Carlo interval: {pct(mc[0])}-{pct(mc[1])}"
+                 if [lo, hi] != list(mc) else "")
     text = (f"**{s['experiment']}**: the measure \"{measure_title(s['measure'])}\" "
             f"({s['rule']}) is adopted in **{pct(s['p_adopted'])}** of {s['replications']:,} "
-            f"simulated votes ({words}: {pct(lo)}-{pct(hi)}), with {pressure}.")
+            f"simulated votes ({words}: {pct(lo)}-{pct(hi)}{precision}), with {pressure}.")
     if s.get("chain"):
         c = s["chain"]
         clo, chi, cwords = _interval(c.get("p_adopted_interval"), c["p_adopted_interval"][

@@ -124,8 +124,11 @@ def adoption_chart(rows: list[tuple[str, float, float, float]], path: Path) -> P
     for y, (_label, p, lo, hi) in zip(ys, rows):
         ax.errorbar(p, y, xerr=[[p - lo], [hi - p]], fmt="o", color="black", ecolor="0.35",
                     capsize=4, markersize=6)
-        ax.text(min(hi + 0.02, 0.98), y, f"{pct(p)} ({pct(lo)}-{pct(hi)})", va="center",
-                fontsize=8, ha="left" if hi < 0.75 else "right")
+        label = f"{pct(p)} ({pct(lo)}-{pct(hi)})"
+        if hi < 0.75:                   # room to the right of the interval
+            ax.text(hi + 0.02, y, label, va="center", ha="left", fontsize=8)
+        else:                           # above the point, clear of the interval's line
+            ax.text(p, y + 0.12, label, va="bottom", ha="center", fontsize=8)
     ax.set_yticks(ys, [r[0] for r in rows])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
@@ -219,13 +222,16 @@ def sweep_chart(table: pd.DataFrame, parameters: list[dict], path: Path) -> Path
                         capsize=3)
             ax.set_xticks(np.arange(len(agg)), [value_label(v) for v in agg.index])
     ax.set_xlabel(parameter_label(x_name))
-    ax.set_ylabel("P(measure adopted), Monte Carlo 95% CI")
+    ax.set_ylabel("P(measure adopted), binomial 95% CI")
     if {"p_adopted_total_lo", "p_adopted_total_hi"} <= set(table.columns):
-        # the bands are Monte Carlo noise only; say how wide the honest intervals are
+        # the bands are binomial, given the parameter draws the points share; say how wide
+        # the honest intervals are
         lo, hi = table["p_adopted_total_lo"].min(), table["p_adopted_total_hi"].max()
         if hi - lo > 0:
-            ax.set_title(f"Bands: Monte Carlo noise only. With parameter uncertainty the "
-                         f"points' 95% intervals span {pct(lo)}-{pct(hi)} (points.csv).",
+            ax.set_title(f"Bands: replications only, given the parameter draws all points share "
+                         f"(so differences between points are paired).\nEach point's Monte "
+                         f"Carlo interval is in points.csv; with parameter uncertainty the "
+                         f"points' 95% intervals span {pct(lo)}-{pct(hi)}.",
                          fontsize=7, color="0.3", loc="left")
     ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
     ax.set_ylim(bottom=0)
