@@ -50,6 +50,24 @@ def parameter_label(name: str) -> str:
     return name.replace("china.", "China's ").replace(".", " ").replace("_", " ")
 
 
+#: Names whose words an analyst writes otherwise than the identifier (capitals, dates,
+#: acronyms); every other name is its identifier with spaces.
+NAME_LABELS = {
+    "rare_earth_licence_slowdown": "rare-earth licence slowdown",
+    "rare_earth_tightening_oct2025": "rare-earth tightening of October 2025",
+    "military_end_use_rejection": "military end-use rejection",
+    "large_engine_car_tariff_threat": "large-engine car tariff threat",
+    "wang_yi_berlin_paris": "Wang Yi in Berlin and Paris",
+    "mep_sanctions_lifted": "sanctions on MEPs lifted",
+    "summit_downgrade": "downgraded EU-China summit",
+    "bank_countersanctions": "countersanctions on Lithuanian banks",
+    "crma_stockpile": "CRMA stockpile",
+    "aci_in_force": "ACI in force",
+    "pressure_2025": "2025 posture (pressure, few carrots)",
+}
+
+
 def value_label(value) -> str:
-    """A parameter value as an analyst writes it ("divide and rule", "0.5")."""
-    return str(value).replace("_", " ")
+    """A parameter value as an analyst writes it ("divide and rule", "0.5", "CRMA
+    stockpile")."""
+    return NAME_LABELS.get(str(value), str(value).replace("_", " "))

@@ -265,3 +265,5 @@ def test_sweep_labels_read_as_an_analyst_writes_them():
     assert parameter_label("china.strategy") == "China's strategy"
     assert parameter_label("china.budget") == "China's budget per round"
     assert value_label("divide_and_rule") == "divide and rule"
+    assert value_label("crma_stockpile") == "CRMA stockpile"
+    assert value_label("wang_yi_berlin_paris") == "Wang Yi in Berlin and Paris"
