@@ -20,12 +20,18 @@ Usage: python scripts/build_params.py [SOURCES_DIR]   (default params/sources)
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from model.io import atomic_write_text  # noqa: E402  (the repository's own package)
+
 PARAMS = ROOT / "params"
 EXPOSURE_COLUMNS = ["iso2", "sector", "indicator", "item", "value", "unit", "year", "known_from",
                     "source", "confidence", "note"]
@@ -44,11 +50,12 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def write(path: Path, header: list[str], body: list[list[object]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh, lineterminator="\n")
-        out.writerow(header)
-        out.writerows(body)
-    print(f"wrote {path.relative_to(ROOT)} ({len(body)} rows)")
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\n")
+    out.writerow(header)
+    out.writerows(body)
+    atomic_write_text(path, text.getvalue())
+    print(f"wrote {path.name} ({len(body)} rows)")
 
 
 def year_end(year: str) -> str:
@@ -580,10 +587,30 @@ def build_alignment(src: Path) -> None:
 INDICATOR_STATUS = ("bri_mou_status", "china_ceec_format_membership")
 
 
-if __name__ == "__main__":
-    sources = Path(sys.argv[1]) if len(sys.argv) > 1 else PARAMS / "sources"
-    build_populations(sources)
-    build_exposures(sources)
-    build_schedules(sources)
-    build_alignment(sources)
+def main(sources: Path) -> int:
+    """Build every table into a scratch folder, then move them into params/ one by one
+    (each replace is atomic); a source that cannot be read or parsed stops the build with one
+    line and leaves params/ as it was."""
+    global PARAMS
+    target = PARAMS
+    with tempfile.TemporaryDirectory(dir=target) as scratch:
+        PARAMS = Path(scratch)
+        try:
+            for step in (build_populations, build_exposures, build_schedules, build_alignment):
+                step(sources)
+        except (OSError, KeyError, ValueError, StopIteration, csv.Error) as exc:
+            what = f"missing column or key {exc}" if isinstance(exc, KeyError) else (
+                str(exc) or type(exc).__name__)
+            print(f"build_params: {step.__name__}: {what} (params/ left unchanged)",
+                  file=sys.stderr)
+            return 2
+        finally:
+            PARAMS = target
+        for built in sorted(Path(scratch).iterdir()):
+            os.replace(built, target / built.name)
     print("params rebuilt from", sources)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else PARAMS / "sources"))
