@@ -193,7 +193,7 @@ def compare_panel(report: dict) -> html.Div:
                               "big")], className="headline"),
             html.Div(["95% interval with parameter uncertainty: ",
                       _interval(total, "difference-total", signed=True)]),
-            html.Div(["95% interval from Monte Carlo noise alone (paired): ",
+            html.Div(["95% Monte Carlo interval of the paired difference: ",
                       _interval(mc, "difference-mc", signed=True)]),
             html.Div(f"{report['replications']:,} paired replications, seed {report['seed']}",
                      className="hint"),

@@ -120,10 +120,10 @@ def _compare_section(doc: Doc, r: Result, stem: str, n: int) -> list[Path]:
           f"measure \"{measure_title(c['measure_b'])}\" is adopted by **{pp(c['difference'])}** "
           f"({words}: {pp(lo)} to {pp(hi)}, paired over {c['replications']:,} replications with "
           f"common random numbers and common parameter draws): from {pct(c['p_adopted_a'])} to "
-          f"{pct(c['p_adopted_b'])}. Monte Carlo noise alone: {pp(c['difference_ci95'][0])} to "
-          f"{pp(c['difference_ci95'][1])}. "
-          f"An unpaired comparison would give {pp(c['difference_ci95_unpaired'][0])} to "
-          f"{pp(c['difference_ci95_unpaired'][1])}.")
+          f"{pct(c['p_adopted_b'])}. The run's Monte Carlo interval of the difference: "
+          f"{pp(c['difference_ci95'][0])} to {pp(c['difference_ci95'][1])}. "
+          f"An unpaired comparison of the replications would give "
+          f"{pp(c['difference_ci95_unpaired'][0])} to {pp(c['difference_ci95_unpaired'][1])}.")
     movers = c["states"][:3]
     if movers:
         doc.p("States that shift most: " + "; ".join(
