@@ -190,6 +190,8 @@ class _Reduced:
         self.counts: list[np.ndarray] = []
         self.theta: list[np.ndarray] = []
         self.blocks: list[int] = []
+        self.probabilities: np.ndarray | None = None
+        self.rounds: np.ndarray | None = None
 
     def add(self, out: RunOutput) -> None:
         sizes = out.block_sizes or [len(out.outcomes)]
@@ -199,12 +201,10 @@ class _Reduced:
             self.theta.append(out.theta)
         if self.first is None:
             self.first, self.pivotal = out, out.pivotal_counts.copy()
-            self.probabilities = add_blocks(out.probability_sums)
-            self.rounds = add_blocks(out.round_sums)
         else:
             self.pivotal += out.pivotal_counts
-            self.probabilities = add_blocks(out.probability_sums, self.probabilities)
-            self.rounds = add_blocks(out.round_sums, self.rounds)
+        self.probabilities = add_blocks(out.probability_sums, self.probabilities)
+        self.rounds = add_blocks(out.round_sums, self.rounds)
 
     def result(self) -> RunOutput:
         first = self.first

@@ -64,6 +64,19 @@ def test_a_run_resumed_from_saved_chunks_writes_the_same_rounds_csv(tmp_path, wh
         assert csv_text(resumed.rounds) == whole
 
 
+def test_a_resume_folder_of_the_earlier_chunk_format_starts_afresh(tmp_path, monkeypatch,
+                                                                  whole):
+    """Chunks saved by the format before (per-chunk means, no block sums) are not read."""
+    with monkeypatch.context() as m:
+        m.setattr(run_module, "_CHUNK_FORMAT", 2)
+        run_experiment(SPEC, chunk=BLOCK, resume_dir=tmp_path)
+    chunks = sorted(tmp_path.glob("chunk_*.npz"))
+    assert len(chunks) == 5
+    for path in chunks:
+        path.write_bytes(b"a chunk of format 2")
+    assert csv_text(run_experiment(SPEC, chunk=BLOCK, resume_dir=tmp_path).rounds) == whole
+
+
 def test_the_per_round_columns_are_means_over_the_replications(scenario):
     model = CouncilModel(scenario, R, SPEC.seed)
     out = model.run()
