@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from ..treaty.positions import ABSTAIN, AGAINST, FOR
+from ..treaty.positions import AGAINST, FOR
 from .behaviour import utility, vote_probabilities
 from .levers import get_lever
 from .strategies import Allocation, PlanContext, get_strategy
@@ -119,20 +119,12 @@ class MemberState(mesa.Agent):
             self.carrot_expected += central * credibility
 
     # --- what a round's records report (rounds.csv) --------------------------------------------
-    def _mean(self, position) -> float:
-        return _mean(self.model.probabilities[self.index, :, position])
-
     @property
-    def p_for(self) -> float:
-        return self._mean(FOR)
-
-    @property
-    def p_abstain(self) -> float:
-        return self._mean(ABSTAIN)
-
-    @property
-    def p_against(self) -> float:
-        return self._mean(AGAINST)
+    def block_sums(self) -> np.ndarray:
+        """(blocks, 5): this round's P(for), P(abstain), P(against), stick and carrot summed
+        over each block of replications (``model.abm.model.MEAN_COLUMNS``); rounds.csv has
+        their means over the run (:mod:`model.abm.blocks`)."""
+        return self.model.round_block_sums[self.index]
 
     @property
     def expected_p_for(self) -> float:
@@ -141,20 +133,6 @@ class MemberState(mesa.Agent):
     @property
     def expected_p_against(self) -> float:
         return float(self.model.expected[self.index, AGAINST])
-
-    @property
-    def mean_stick(self) -> float:
-        return _mean(self.stick)
-
-    @property
-    def mean_carrot(self) -> float:
-        return _mean(self.carrot)
-
-
-def _mean(values: np.ndarray) -> float:
-    """``float(values.mean())`` of a 1-d array to the bit (numpy's mean is this sum and this
-    division), without its wrapper: the per-round records read it 135 times a round."""
-    return float(np.add.reduce(values) / values.shape[0])
 
 
 @dataclass(frozen=True)

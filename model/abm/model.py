@@ -20,21 +20,26 @@ from ..treaty.pivotal import pivotal_states, tally
 from ..treaty.positions import ABSENT
 from .agents import China, Commission, MemberState
 from .behaviour import COLUMNS, sample_votes
+from .blocks import add_blocks, block_sums
 from .plan import Plan
 from .scenario import Scenario
 from .strategies import Allocation
 from .streams import BLOCK, Streams, block_sizes
 from .uncertainty import block_normals
 
-__all__ = ["BLOCK", "CouncilModel", "RunOutput", "ROUND_COLUMNS"]
+__all__ = ["BLOCK", "CouncilModel", "RunOutput", "ROUND_COLUMNS", "MEAN_COLUMNS"]
 
-#: Per-state reporters of every round, by name (the columns of rounds.csv after round, iso2).
+#: Per-state reporters of every round, by name, whose value is the same in every replication.
 STATE_REPORTERS = {
-    "p_for": "p_for", "p_abstain": "p_abstain", "p_against": "p_against",
     "expected_p_for": "expected_p_for", "expected_p_against": "expected_p_against",
-    "stick": "mean_stick", "carrot": "mean_carrot", "spend_to_date": "spend_received",
+    "spend_to_date": "spend_received",
 }
-ROUND_COLUMNS = ("round", "iso2", *STATE_REPORTERS)
+#: The per-round columns that are means over the replications, in the order of a state's
+#: ``block_sums`` (its reporter): recorded as sums per block, averaged when the table is made.
+MEAN_COLUMNS = ("p_for", "p_abstain", "p_against", "stick", "carrot")
+#: The columns of rounds.csv.
+ROUND_COLUMNS = ("round", "iso2", "p_for", "p_abstain", "p_against", "expected_p_for",
+                 "expected_p_against", "stick", "carrot", "spend_to_date")
 
 
 @dataclass
@@ -42,11 +47,13 @@ class RunOutput:
     """What one model run (R replications) keeps: a few bytes per replication (its outcome and
     votes) and reductions whose size does not grow with R but by one row per block of 250.
 
-    The final-round probabilities are kept as sums per block (not per replication), so the
-    mean over a whole run is the same sum of the same block sums however the run was split
-    into chunks or processes. A streamed run (:mod:`model.experiments.replications`) keeps
+    The final-round probabilities and the per-round means of rounds.csv are kept as sums per
+    block (not per replication), so the mean over a whole run is the same sum of the same
+    block sums, in block order (:mod:`model.abm.blocks`), however the run was split into
+    chunks or processes. A streamed run (:mod:`model.experiments.replications`) keeps
     the reductions only: ``outcomes`` and ``votes`` are None and ``outcome_counts`` says how
-    many replications of each block ended in each outcome."""
+    many replications of each block ended in each outcome, and its block sums are held as one
+    block, their total so far."""
 
     states: list[str]
     outcomes: np.ndarray | None   # (R,) int8 index into rule.outcomes
@@ -55,7 +62,9 @@ class RunOutput:
     pivotal_counts: np.ndarray    # (n,) replications in which a single switch of the state
                                   # changes whether the measure is adopted
     expected: np.ndarray          # (n, 3) final expected-track probabilities
-    rounds: pd.DataFrame          # per round and participating state: ROUND_COLUMNS
+    round_records: pd.DataFrame   # per round and participating state: round, iso2 and the
+                                  # STATE_REPORTERS
+    round_sums: np.ndarray        # (rows of round_records, blocks, MEAN_COLUMNS) sums per block
     china_log: list[dict]
     levers_used: dict[str, float]
     spend: np.ndarray             # (n,) China's spend on each state
@@ -74,7 +83,17 @@ class RunOutput:
     @property
     def mean_probabilities(self) -> np.ndarray:
         """(n, 3) final-round probabilities averaged over every replication."""
-        return self.probability_sums.sum(axis=1) / self.n_replications
+        return add_blocks(self.probability_sums) / self.n_replications
+
+    @property
+    def rounds(self) -> pd.DataFrame:
+        """rounds.csv: per round and participating state, the records and the means over
+        every replication."""
+        frame = self.round_records.copy()
+        means = add_blocks(self.round_sums) / self.n_replications
+        for j, name in enumerate(MEAN_COLUMNS):
+            frame[name] = means[:, j]
+        return frame[list(ROUND_COLUMNS)]
 
     @property
     def p_pivotal(self) -> np.ndarray:
@@ -137,6 +156,7 @@ class CouncilModel(mesa.Model):
         self.expected_utility = np.zeros(n)
         self.peers = np.zeros((n, R))
         self.peers_expected = np.zeros(n)
+        self.round_block_sums = np.zeros((n, len(self.streams.sizes), len(MEAN_COLUMNS)))
         for action in scenario.actions:
             for target in action.targets:
                 self.china.commit(Allocation(action.instrument, target, action.intensity, 0.0),
@@ -150,7 +170,7 @@ class CouncilModel(mesa.Model):
                     + by_month})
         self.datacollector = mesa.DataCollector(agenttype_reporters={MemberState: {
             "round": lambda a: a.model.round, "iso2": "iso2",
-            "participating": "participating", **STATE_REPORTERS}})
+            "participating": "participating", "block_sums": "block_sums", **STATE_REPORTERS}})
         self._deliberate()                      # opening positions, before any pressure
         self._forget_agent_ids()
 
@@ -255,14 +275,25 @@ class CouncilModel(mesa.Model):
         self.agents_by_type[Commission].do("step")
         self._deliberate()
         if self.collect:
+            self._sum_round()
             self.datacollector.collect(self)
         self.round += 1
 
-    def rounds_table(self) -> pd.DataFrame:
-        """The collected records of the participating states, one row per round and state."""
+    def _sum_round(self) -> None:
+        """This round's sums per block of what rounds.csv averages (MEAN_COLUMNS), per state."""
+        sizes = self.streams.sizes
+        self.round_block_sums = np.concatenate(
+            [block_sums(self.probabilities, sizes), block_sums(self.sticks, sizes)[..., None],
+             block_sums(self.carrots, sizes)[..., None]], axis=-1)
+
+    def rounds_table(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The collected records of the participating states, one row per round and state, and
+        their sums per block (rows, blocks, MEAN_COLUMNS)."""
         frame = self.datacollector.get_agenttype_vars_dataframe(MemberState)
-        frame = frame[frame["participating"].astype(bool)]
-        return frame.reset_index(drop=True)[list(ROUND_COLUMNS)]
+        frame = frame[frame["participating"].astype(bool)].reset_index(drop=True)
+        shape = (0, len(self.streams.sizes), len(MEAN_COLUMNS))
+        sums = np.stack(frame["block_sums"].to_list()) if len(frame) else np.zeros(shape)
+        return frame[["round", "iso2", *STATE_REPORTERS]], sums
 
     def final_vote(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sample every replication's vote; return votes (R, n), outcomes (R,), pivotal (n, R)."""
@@ -294,12 +325,12 @@ class CouncilModel(mesa.Model):
                 on_round()
         self.plan.complete = True
         votes, outcomes, pivotal = self.final_vote()
-        starts = np.concatenate([[0], np.cumsum(self.streams.sizes)[:-1]]).astype(np.intp)
+        records, sums = self.rounds_table()
         return RunOutput(
             states=list(self.all_states), outcomes=np.asarray(outcomes, dtype=np.int8),
-            votes=votes, probability_sums=np.add.reduceat(self.probabilities, starts, axis=1),
+            votes=votes, probability_sums=block_sums(self.probabilities, self.streams.sizes),
             pivotal_counts=pivotal.sum(axis=1), expected=self.expected.copy(),
-            rounds=self.rounds_table(), china_log=self.china.log,
+            round_records=records, round_sums=sums, china_log=self.china.log,
             levers_used=dict(self.commission.active),
             spend=np.array([a.spend_received for a in self.member_states]),
             block_sizes=list(self.streams.sizes), theta=self.theta_blocks,

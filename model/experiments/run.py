@@ -19,12 +19,14 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..abm.model import ROUND_COLUMNS, CouncilModel, RunOutput
+from ..abm.blocks import add_blocks
+from ..abm.model import STATE_REPORTERS, CouncilModel, RunOutput
 from ..abm.plan import Plan
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
@@ -100,7 +102,8 @@ def _save_chunk(path: Path, out: RunOutput) -> None:
     extra = {} if out.theta is None else {"theta": out.theta}
     np.savez(buf, outcomes=out.outcomes, votes=out.votes, probability_sums=out.probability_sums,
              pivotal_counts=out.pivotal_counts, expected=out.expected, spend=out.spend,
-             rounds=text(out.rounds.to_dict("list")), china=text(out.china_log),
+             round_records=text(out.round_records.to_dict("list")), round_sums=out.round_sums,
+             china=text(out.china_log),
              levers=text(out.levers_used), late=text(out.levers_too_late),
              blocks=np.array(out.block_sizes or [], dtype=np.int64),
              **extra)
@@ -116,7 +119,9 @@ def _load_chunk(path: Path, states: list[str]) -> RunOutput:
     return RunOutput(states=states, outcomes=z["outcomes"], votes=z["votes"],
                      probability_sums=z["probability_sums"], pivotal_counts=z["pivotal_counts"],
                      expected=z["expected"],
-                     rounds=pd.DataFrame(text("rounds"))[list(ROUND_COLUMNS)],
+                     round_records=pd.DataFrame(text("round_records"))[
+                         ["round", "iso2", *STATE_REPORTERS]],
+                     round_sums=z["round_sums"],
                      china_log=text("china"), levers_used=text("levers"), spend=z["spend"],
                      block_sizes=[int(b) for b in z["blocks"]] if "blocks" in z else None,
                      theta=z.get("theta"),
@@ -124,9 +129,7 @@ def _load_chunk(path: Path, states: list[str]) -> RunOutput:
 
 
 #: Version of the saved chunk files; a resume directory of another format is started afresh.
-_CHUNK_FORMAT = 2
-
-_MEAN_COLUMNS = ["p_for", "p_abstain", "p_against", "stick", "carrot"]
+_CHUNK_FORMAT = 3      # 3: per-round sums per block in place of per-chunk means
 
 
 def outcome_counts(outcomes: np.ndarray, sizes: list[int], n_outcomes: int) -> np.ndarray:
@@ -137,38 +140,35 @@ def outcome_counts(outcomes: np.ndarray, sizes: list[int], n_outcomes: int) -> n
 
 
 class _Combined:
-    """One RunOutput from chunks: arrays concatenated, per-round means weighted by size.
+    """One RunOutput from chunks: arrays and the final-round block sums concatenated, integer
+    counts added, the per-round block sums added up in block order as the chunks come.
 
-    Block sums stay block sums and integer counts add up, so the summary and the replications
-    table are the same however the run was chunked; the per-round means of rounds.csv are
-    weighted by chunk size (a whole run's to rounding)."""
+    Block sums are added in block order however the run was chunked (the RunOutput averages
+    them, :mod:`model.abm.blocks`) and counts add up, so the summary, the replications table
+    and rounds.csv are the same to the bit for any chunking; the per-round sums are held as one
+    block, their total, so they do not grow with the replications."""
 
     def __init__(self, n_outcomes: int) -> None:
         self.n_outcomes = n_outcomes
         self.parts: list[RunOutput] = []
+        self.rounds: np.ndarray | None = None
 
     def add(self, out: RunOutput) -> None:
-        out.outcome_counts = outcome_counts(out.outcomes, out.block_sizes or [len(out.outcomes)],
-                                            self.n_outcomes)
-        self.parts.append(out)
+        self.rounds = add_blocks(out.round_sums, self.rounds)
+        counts = outcome_counts(out.outcomes, out.block_sizes or [len(out.outcomes)],
+                                self.n_outcomes)
+        self.parts.append(replace(out, round_sums=None, outcome_counts=counts))
 
     def result(self) -> RunOutput:
         parts = self.parts
-        first = parts[0]
+        first = replace(parts[0], round_sums=self.rounds[:, None])
         if len(parts) == 1:
             return first
-        sizes = np.array([len(p.outcomes) for p in parts], dtype=float)
-        rounds = first.rounds.copy()
-        stacked = np.stack([p.rounds[_MEAN_COLUMNS].to_numpy() for p in parts])
-        rounds[_MEAN_COLUMNS] = np.tensordot(sizes / sizes.sum(), stacked, axes=1)
-        return RunOutput(
-            states=first.states, outcomes=np.concatenate([p.outcomes for p in parts]),
+        return replace(
+            first, outcomes=np.concatenate([p.outcomes for p in parts]),
             votes=np.concatenate([p.votes for p in parts]),
             probability_sums=np.concatenate([p.probability_sums for p in parts], axis=1),
             pivotal_counts=np.sum([p.pivotal_counts for p in parts], axis=0),
-            expected=first.expected, rounds=rounds, china_log=first.china_log,
-            levers_used=first.levers_used, spend=first.spend,
-            levers_too_late=first.levers_too_late,
             block_sizes=[b for p in parts for b in (p.block_sizes or [])],
             theta=None if first.theta is None else np.concatenate([p.theta for p in parts]),
             outcome_counts=np.concatenate([p.outcome_counts for p in parts]))
@@ -179,17 +179,19 @@ class _Reduced:
     per block of 250, only its outcome counts and parameter draws (the intervals and the
     uncertainty shares need them).
 
-    The final-round probabilities are summed block after block - the order in which numpy
-    sums a whole run's block sums, so the means are the same to the bit (a test checks it) -
-    and held as one block, ``probability_sums`` of shape (n, 1, 3); pivotal counts are added
-    up; per-round means are accumulated weighted by each chunk's share of the run."""
+    The block sums of the final-round probabilities and of the per-round columns are added
+    block after block as they come (:func:`~model.abm.blocks.add_blocks`, the order in which a
+    whole run's block sums are added, so the means are the same to the bit; tests check it)
+    and held as one block, their total; pivotal counts are added up."""
 
-    def __init__(self, n_outcomes: int, replications: int) -> None:
-        self.n_outcomes, self.replications = n_outcomes, replications
+    def __init__(self, n_outcomes: int) -> None:
+        self.n_outcomes = n_outcomes
         self.first: RunOutput | None = None
         self.counts: list[np.ndarray] = []
         self.theta: list[np.ndarray] = []
         self.blocks: list[int] = []
+        self.probabilities: np.ndarray | None = None
+        self.rounds: np.ndarray | None = None
 
     def add(self, out: RunOutput) -> None:
         sizes = out.block_sizes or [len(out.outcomes)]
@@ -197,24 +199,20 @@ class _Reduced:
         self.blocks += list(sizes)
         if out.theta is not None:
             self.theta.append(out.theta)
-        means = out.rounds[_MEAN_COLUMNS].to_numpy() * (len(out.outcomes) / self.replications)
         if self.first is None:
-            self.first, self.probabilities = out, np.zeros_like(out.probability_sums[:, 0])
-            self.pivotal, self.means = out.pivotal_counts.copy(), means
+            self.first, self.pivotal = out, out.pivotal_counts.copy()
         else:
             self.pivotal += out.pivotal_counts
-            self.means += means
-        for b in range(out.probability_sums.shape[1]):
-            self.probabilities += out.probability_sums[:, b]
+        self.probabilities = add_blocks(out.probability_sums, self.probabilities)
+        self.rounds = add_blocks(out.round_sums, self.rounds)
 
     def result(self) -> RunOutput:
         first = self.first
-        rounds = first.rounds.copy()
-        rounds[_MEAN_COLUMNS] = self.means
         return RunOutput(
             states=first.states, outcomes=None, votes=None,
-            probability_sums=self.probabilities[:, None, :], pivotal_counts=self.pivotal,
-            expected=first.expected, rounds=rounds, china_log=first.china_log,
+            probability_sums=self.probabilities[:, None], pivotal_counts=self.pivotal,
+            expected=first.expected, round_records=first.round_records,
+            round_sums=self.rounds[:, None], china_log=first.china_log,
             levers_used=first.levers_used, spend=first.spend,
             levers_too_late=first.levers_too_late, block_sizes=self.blocks,
             theta=np.concatenate(self.theta) if self.theta else None,
@@ -259,7 +257,7 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int
     total_rounds = len(chunks) * scenario.rounds
     done = 0
     n_outcomes = len(scenario.rule.outcomes)
-    combined = _Combined(n_outcomes) if rows is None else _Reduced(n_outcomes, replications)
+    combined = _Combined(n_outcomes) if rows is None else _Reduced(n_outcomes)
     plan = Plan()       # recorded by the first chunk that runs, replayed by the others
     for first_block, size in chunks:
         cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None

@@ -44,7 +44,8 @@ def test_a_chunked_streamed_run_equals_a_whole_run_kept_in_memory(in_memory, str
     assert streamed.replications is None and streamed.votes is None
     assert streamed.summary == in_memory.summary
     assert streamed.summary["parameters"]["blocks"] == 10
-    pd.testing.assert_frame_equal(streamed.rounds, in_memory.rounds, atol=1e-12)
+    pd.testing.assert_frame_equal(streamed.rounds, in_memory.rounds, check_exact=True)
+    assert csv_text(streamed.rounds) == csv_text(in_memory.rounds)
     table = read_table(streamed.replications_file)
     assert len(table) == R == pq.ParquetFile(streamed.replications_file).metadata.num_rows
     pd.testing.assert_frame_equal(table, in_memory.replications)
