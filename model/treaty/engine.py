@@ -94,20 +94,66 @@ def _kinds(thresholds, total: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def _sum_by_member(values: np.ndarray) -> np.ndarray:
-    """(m, K): row j is the sum of ``values`` (K, 2^m; subsets on the last axis in bitmask
+    """(m, K): row j is the sum of ``values`` (2^m, K; subsets on the first axis in bitmask
     order) over the subsets containing j, in int64.
 
-    Folds out the highest bit at each step (about 2 * 2^m additions per row, on contiguous
-    rows; no BLAS, whose threads are slow to start on a busy machine).
+    Folds out the highest bit at each step (about 2 * 2^m additions per column). Subsets
+    come first so that both the gather into bitmask order and every fold move whole rows of K
+    values (one cache line) rather than K scattered values; int32 input stays int32 while
+    the doubled partial sums cannot overflow it.
     """
-    values = np.asarray(values, dtype=np.int64)
-    m = int(values.shape[-1]).bit_length() - 1
-    out = np.zeros((m, values.shape[0]), dtype=np.int64)
+    values = np.asarray(values)
+    if values.dtype not in (np.int32, np.int64):
+        values = values.astype(np.int64)
+    m = int(values.shape[0]).bit_length() - 1
+    width = values.shape[1]
+    out = np.zeros((m, width), dtype=np.int64)
+    bound = int(values.max()) if values.size else 0
     for j in range(m - 1, -1, -1):
         half = 1 << j
-        out[j] = values[:, half:].sum(axis=1)
-        values = values[:, :half] + values[:, half:]
+        if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
+            values = values.astype(np.int64)
+        low, high = values[:half], values[half:]
+        # column sums in int64 (numpy's default for int32), over blocks of 8 rows first
+        blocks = 8 if half % 8 == 0 else 1
+        out[j] = high.reshape(-1, blocks * width).sum(axis=0, dtype=np.int64).reshape(
+            blocks, width).sum(axis=0)
+        values = low + high
+        bound *= 2
     return out
+
+
+def _merged_pairs(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and bitmask indices of all subsets, stably sorted by key, by repeated merging.
+
+    The subsets of players 0..j sorted by key (size * shift + population), with their bitmask
+    indices; adding player j gives a second sorted run (every key up by shift + w_j, every
+    index up by 2^j), so a stable sort of the two runs is a linear merge that keeps equal
+    keys in bitmask order: the stable sort of all 2^m keys at once, at a fraction of its cost.
+    """
+    keys = np.zeros(1, dtype=np.int64)
+    order = np.zeros(1, dtype=np.intp)
+    for j, wj in enumerate(w):
+        merged = np.concatenate([keys, keys + (shift + wj)])
+        perm = np.argsort(merged, kind="stable")
+        keys = merged[perm]
+        order = np.concatenate([order, order + (1 << j)])[perm]
+    return keys, order
+
+
+def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_merged_pairs`, with key and index packed into one int64 (key above the m
+    index bits), so each merge sorts plain values instead of gathering through a permutation.
+
+    Packed values are distinct and order by key, then by bitmask index: exactly the stable
+    sort. Adding player j adds 2^j to indices below 2^j, so no carry reaches the key.
+    """
+    m = len(w)
+    packed = np.zeros(1, dtype=np.int64)
+    for j, wj in enumerate(w):
+        packed = np.sort(np.concatenate([packed, packed + (((shift + wj) << m) + (1 << j))]),
+                         kind="stable")
+    return packed >> m, (packed & ((1 << m) - 1)).astype(np.intp)
 
 
 @lru_cache(maxsize=256)
@@ -119,17 +165,10 @@ def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     agent-based model asks about the same populations again and again.
     """
     m = len(w)
-    # subsets of players 0..j sorted by key (size * shift + population), with their bitmask
-    # indices; adding player j gives a second sorted run (every key up by shift + w_j, every
-    # index up by 2^j), so a stable sort of the two runs is a linear merge that keeps equal
-    # keys in bitmask order: the stable sort of all 2^m keys at once, at a fraction of its cost
-    keys = np.zeros(1, dtype=np.int64)
-    order = np.zeros(1, dtype=np.intp)
-    for j, wj in enumerate(w):
-        merged = np.concatenate([keys, keys + (shift + wj)])
-        perm = np.argsort(merged, kind="stable")
-        keys = merged[perm]
-        order = np.concatenate([order, order + (1 << j)])[perm]
+    if ((m + 1) * shift) << m < 2**63:
+        keys, order = _merged_packed(w, shift)
+    else:  # pragma: no cover - keys too wide to share an int64 with the subset index
+        keys, order = _merged_pairs(w, shift)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
     sizes = keys // shift
@@ -250,6 +289,42 @@ class SwingCounts:
         return int(sum(int(v) for v in self.winning))
 
 
+def _completion_counts(A: _Half, B: _Half, ks: np.ndarray,
+                       ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, 2^m) int32 per half, in sorted order: for quota row r and each subset of one half,
+    how many subsets of the other half complete it to a winning coalition of size ``ks[r]``.
+
+    Works block by block: for a row of size k, A's subsets of size s meet only B's subsets of
+    size k - s, both sorted by population. The smaller block is searched into the larger
+    (:func:`_meet`), which gives both blocks' counts.
+    """
+    counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
+    counts_b = np.zeros((len(ks), len(B.sizes)), dtype=np.int32)
+    for r, (k, t) in enumerate(zip(ks.tolist(), ts.tolist())):
+        for s in range(max(0, k - B.m), min(k, A.m) + 1):
+            a0, a1 = A.offsets[s], A.offsets[s + 1]
+            b0, b1 = B.offsets[k - s], B.offsets[k - s + 1]
+            if a1 - a0 <= b1 - b0:
+                _meet(A.pops[a0:a1], B.pops[b0:b1], t, counts_a[r, a0:a1], counts_b[r, b0:b1])
+            else:
+                _meet(B.pops[b0:b1], A.pops[a0:a1], t, counts_b[r, b0:b1], counts_a[r, a0:a1])
+    return counts_a, counts_b
+
+
+def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
+          out_target: np.ndarray) -> None:
+    """For two ascending population blocks: how many ``target`` entries bring each ``query``
+    entry to at least ``t``, and how many ``query`` entries each ``target`` entry does.
+
+    The needs ``t - query`` are descending, so they are searched reversed (ascending queries
+    are cache-friendly); target position q completes the query entries whose first
+    completing position is at most q, a ``bincount`` and ``cumsum`` of the same positions.
+    """
+    lo = np.searchsorted(target, t - query[::-1])[::-1]
+    np.subtract(len(target), lo, out=out_query, casting="unsafe")
+    np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)], out=out_target)
+
+
 def swing_counts(g: Game) -> SwingCounts:
     """Exact swing counts per player and coalition size, by meet-in-the-middle.
 
@@ -283,22 +358,13 @@ def swing_counts(g: Game) -> SwingCounts:
     if len(ks):
         a_idx, b_idx = _split(n)
         A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
-        n_b = len(B.sizes)
-        # one row per quota size (contiguous writes); a subset's count fits in 32 bits
-        counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
-        counts_b = np.zeros((len(ks), n_b), dtype=np.int32)
-        for r, start, stop, lo, hi in _search(B, A, ks, ts):
-            counts_a[r, start:stop] = hi - lo
-            # B's sorted subset q completes every A subset with lo <= q < hi: one search
-            # direction serves both halves
-            edges = np.bincount(lo, minlength=n_b + 1) - np.bincount(hi, minlength=n_b + 1)
-            np.cumsum(edges[:n_b], out=counts_b[r])
+        counts_a, counts_b = _completion_counts(A, B, ks, ts)
         totals = counts_a.sum(axis=1, dtype=np.int64)
         if not np.array_equal(totals, counts_b.sum(axis=1, dtype=np.int64)):
             raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
         for half, counts in ((A, counts_a), (B, counts_b)):
             # (m, K): winning coalitions of each quota size containing each player of the half
-            inside = _sum_by_member(counts.take(half.inverse, axis=1))
+            inside = _sum_by_member(np.ascontiguousarray(counts.T).take(half.inverse, axis=0))
             w_in[np.ix_(half.members, ks)] = inside
         w_out[:, ks] = totals[None, :] - w_in[:, ks]
         winning[ks] = totals
