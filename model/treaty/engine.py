@@ -89,6 +89,26 @@ def _kinds(thresholds, total: int) -> np.ndarray:
     return np.array([_ZERO if t <= 0 else (_NEVER if t > total else _QUOTA) for t in thresholds])
 
 
+def _settled_kinds(kinds: np.ndarray, thresholds, pops: np.ndarray) -> np.ndarray:
+    """Quota sizes whose outcome the populations already settle, marked as such.
+
+    Every coalition of size k wins when even the k smallest populations reach the quota, and
+    none does when even the k largest fall short; their counts are binomial coefficients,
+    exactly what the search would find, at no cost. (Counting only: probability masses keep
+    their own summation order, so their bytes do not move.)
+    """
+    ascending = np.concatenate([[0], np.cumsum(np.sort(pops))]).tolist()
+    total = ascending[-1]
+    out = kinds.copy()
+    for k in np.flatnonzero(kinds == _QUOTA).tolist():
+        t = int(thresholds[k])
+        if ascending[k] >= t:
+            out[k] = _ZERO
+        elif total - ascending[len(pops) - k] < t:
+            out[k] = _NEVER
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # meet-in-the-middle machinery
 # --------------------------------------------------------------------------------------------
@@ -171,8 +191,9 @@ def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
         keys, order = _merged_pairs(w, shift)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    sizes = keys // shift
-    pops = keys - sizes * shift
+    bits = shift.bit_length() - 1  # shift is a power of two
+    sizes = keys >> bits
+    pops = keys & (shift - 1)
     offsets = np.searchsorted(keys, np.arange(m + 2, dtype=np.int64) * shift)
     out = (order, inverse, keys, sizes, pops, offsets)
     for array in out:
@@ -320,9 +341,16 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
     are cache-friendly); target position q completes the query entries whose first
     completing position is at most q, a ``bincount`` and ``cumsum`` of the same positions.
     """
-    lo = np.searchsorted(target, t - query[::-1])[::-1]
-    np.subtract(len(target), lo, out=out_query, casting="unsafe")
-    np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)], out=out_target)
+    if len(query) == 0 or len(target) == 0 or int(query[-1]) + int(target[-1]) < t:
+        return  # no pair reaches t (the outputs stay 0)
+    if int(query[0]) + int(target[0]) >= t:  # every pair does
+        out_query[:] = len(target)
+        out_target[:] = len(query)
+        return
+    lo = np.searchsorted(target, t - query[::-1])  # for the query entries in reverse
+    np.subtract(len(target), lo[::-1], out=out_query, casting="unsafe")
+    # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
+    out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
 
 
 def swing_counts(g: Game) -> SwingCounts:
@@ -345,7 +373,7 @@ def swing_counts(g: Game) -> SwingCounts:
     """
     pops, thresholds, total = _check_game(g)
     n = len(pops)
-    kinds = _kinds(thresholds, total)
+    kinds = _settled_kinds(_kinds(thresholds, total), thresholds, pops)
     shift = 1 << (total + 1).bit_length()
     w_in = np.zeros((n, n + 1), dtype=np.int64)   # winning coalitions of size k containing i
     w_out = np.zeros((n, n + 1), dtype=np.int64)  # winning coalitions of size k without i
