@@ -169,10 +169,11 @@ def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarr
     sort. Adding player j adds 2^j to indices below 2^j, so no carry reaches the key.
     """
     m = len(w)
-    packed = np.zeros(1, dtype=np.int64)
-    for j, wj in enumerate(w):
-        packed = np.sort(np.concatenate([packed, packed + (((shift + wj) << m) + (1 << j))]),
-                         kind="stable")
+    packed = np.zeros(1 << m, dtype=np.int64)
+    for j, wj in enumerate(w):  # packed[:2^j] holds the sorted subsets of players 0..j-1
+        run = packed[:1 << j]
+        np.add(run, ((shift + wj) << m) + (1 << j), out=packed[1 << j:2 << j])
+        packed[:2 << j].sort(kind="stable")  # two sorted runs: a linear merge
     return packed >> m, (packed & ((1 << m) - 1)).astype(np.intp)
 
 
