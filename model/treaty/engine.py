@@ -340,7 +340,8 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
 
     The needs ``t - query`` are descending, so they are searched reversed (ascending queries
     are cache-friendly); target position q completes the query entries whose first
-    completing position is at most q, a ``bincount`` and ``cumsum`` of the same positions.
+    completing position is at most q (a ``bincount`` and ``cumsum`` of the same positions,
+    or, for a short query, each count repeated over its run of target positions).
     """
     if len(query) == 0 or len(target) == 0 or int(query[-1]) + int(target[-1]) < t:
         return  # no pair reaches t (the outputs stay 0)
@@ -350,8 +351,11 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
         return
     lo = np.searchsorted(target, t - query[::-1])  # for the query entries in reverse
     np.subtract(len(target), lo[::-1], out=out_query, casting="unsafe")
-    # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
-    out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
+    if 2 * len(query) < len(target):  # few steps: repeat each count over its run
+        steps = np.diff(lo, prepend=0, append=len(target))
+        out_target[:] = np.repeat(np.arange(len(query) + 1, dtype=np.int32), steps)
+    else:  # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
+        out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
 
 
 def swing_counts(g: Game) -> SwingCounts:
