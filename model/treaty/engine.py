@@ -12,8 +12,12 @@ finds how many subsets ``b`` of the other half complete it to a winning coalitio
 cumulative sums of probabilities, how much probability mass they carry. The same searches,
 read from the other half's side (interval counting with ``bincount`` and ``cumsum``), give how
 many subsets of the first half complete each subset of the second, so per-player counts
-(swings) need one search direction only. Sizes whose threshold is 0 (every coalition wins) or
-``never`` (none does) are binomial coefficients. The result is exact: populations are never
+(swings) need one search direction only. For counts the search goes block by block (subsets
+of size s of one half against those of size k - s of the other, the smaller block searched
+into the larger), and per-player sums fold the counts of all quota sizes at once, subsets
+first. Sizes whose threshold is 0 (every coalition wins) or ``never`` (none does), or whose
+outcome the populations settle (even the k smallest reach the quota, or even the k largest
+miss it), are binomial coefficients. The result is exact: populations are never
 rounded, counts are integers and Shapley-Shubik weights k!(n-k-1)!/n! use Python integers.
 Probabilities are sums of products of the states' own probabilities (float64, no sampling).
 
