@@ -129,7 +129,7 @@ BASELINE = "93f36f9"  # the last commit before the large-Council work (same coun
 
 #: one fresh process per code version: seeded populations, best of ``runs`` cold-cache calls
 LARGE_CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 import numpy as np
 import pandas  # noqa: F401  (imported by the API before any call; not part of the timing)
 from model.treaty.engine import _layout, power_of_game
@@ -148,6 +148,7 @@ for n, runs in ((36, 7), (44, 3)):
     out[n] = {"first": times[0], "best": min(times),
               "frame": json.dumps([list(frame.index), frame.values.tolist()]),  # floats by repr
               "winning": int(frame.attrs["winning_coalitions"])}
+out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
 
@@ -193,6 +194,10 @@ def larger_councils(baseline: str | None) -> None:
             text += (f"; baseline {b['best']:7.3f} s ({b['first']:.3f} s); ratio "
                      f"{b['best'] / m['best']:.1f}x; identical indices: {same}")
         print(text)
+    text = f"  peak memory of the process (both sizes): this code {new['peak_mib']:,.0f} MiB"
+    if old is not None:
+        text += f"; baseline {old['peak_mib']:,.0f} MiB"
+    print(text)
 
 
 if __name__ == "__main__":
