@@ -12,8 +12,12 @@ finds how many subsets ``b`` of the other half complete it to a winning coalitio
 cumulative sums of probabilities, how much probability mass they carry. The same searches,
 read from the other half's side (interval counting with ``bincount`` and ``cumsum``), give how
 many subsets of the first half complete each subset of the second, so per-player counts
-(swings) need one search direction only. Sizes whose threshold is 0 (every coalition wins) or
-``never`` (none does) are binomial coefficients. The result is exact: populations are never
+(swings) need one search direction only. For counts the search goes block by block (subsets
+of size s of one half against those of size k - s of the other, the smaller block searched
+into the larger), and per-player sums fold the counts of all quota sizes at once, subsets
+first. Sizes whose threshold is 0 (every coalition wins) or ``never`` (none does), or whose
+outcome the populations settle (even the k smallest reach the quota, or even the k largest
+miss it), are binomial coefficients. The result is exact: populations are never
 rounded, counts are integers and Shapley-Shubik weights k!(n-k-1)!/n! use Python integers.
 Probabilities are sums of products of the states' own probabilities (float64, no sampling).
 
@@ -60,7 +64,8 @@ INDEX_COLUMNS = ("banzhaf_absolute", "banzhaf_normalised", "shapley_shubik", "co
 
 # threshold kinds
 _ZERO, _QUOTA, _NEVER = 0, 1, 2
-#: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (a few hundred MB)
+#: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (all power indices of
+#: 44 players: a process peak of about 1.1 GiB)
 MAX_PLAYERS = 44
 
 
@@ -89,25 +94,92 @@ def _kinds(thresholds, total: int) -> np.ndarray:
     return np.array([_ZERO if t <= 0 else (_NEVER if t > total else _QUOTA) for t in thresholds])
 
 
+def _settled_kinds(kinds: np.ndarray, thresholds, pops: np.ndarray) -> np.ndarray:
+    """Quota sizes whose outcome the populations already settle, marked as such.
+
+    Every coalition of size k wins when even the k smallest populations reach the quota, and
+    none does when even the k largest fall short; their counts are binomial coefficients,
+    exactly what the search would find, at no cost. (Counting only: probability masses keep
+    their own summation order, so their bytes do not move.)
+    """
+    ascending = np.concatenate([[0], np.cumsum(np.sort(pops))]).tolist()
+    total = ascending[-1]
+    out = kinds.copy()
+    for k in np.flatnonzero(kinds == _QUOTA).tolist():
+        t = int(thresholds[k])
+        if ascending[k] >= t:
+            out[k] = _ZERO
+        elif total - ascending[len(pops) - k] < t:
+            out[k] = _NEVER
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # meet-in-the-middle machinery
 # --------------------------------------------------------------------------------------------
 
 def _sum_by_member(values: np.ndarray) -> np.ndarray:
-    """(m, K): row j is the sum of ``values`` (K, 2^m; subsets on the last axis in bitmask
+    """(m, K): row j is the sum of ``values`` (2^m, K; subsets on the first axis in bitmask
     order) over the subsets containing j, in int64.
 
-    Folds out the highest bit at each step (about 2 * 2^m additions per row, on contiguous
-    rows; no BLAS, whose threads are slow to start on a busy machine).
+    Folds out the highest bit at each step (about 2 * 2^m additions per column). Subsets
+    come first so that both the gather into bitmask order and every fold move whole rows of K
+    values (one cache line) rather than K scattered values; int32 input stays int32 while
+    the doubled partial sums cannot overflow it.
     """
-    values = np.asarray(values, dtype=np.int64)
-    m = int(values.shape[-1]).bit_length() - 1
-    out = np.zeros((m, values.shape[0]), dtype=np.int64)
+    values = np.asarray(values)
+    if values.dtype not in (np.int32, np.int64):
+        values = values.astype(np.int64)
+    m = int(values.shape[0]).bit_length() - 1
+    width = values.shape[1]
+    out = np.zeros((m, width), dtype=np.int64)
+    bound = int(values.max()) if values.size else 0
     for j in range(m - 1, -1, -1):
         half = 1 << j
-        out[j] = values[:, half:].sum(axis=1)
-        values = values[:, :half] + values[:, half:]
+        if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
+            values = values.astype(np.int64)
+        low, high = values[:half], values[half:]
+        # column sums in int64 (numpy's default for int32), over blocks of 8 rows first
+        blocks = 8 if half % 8 == 0 else 1
+        out[j] = high.reshape(-1, blocks * width).sum(axis=0, dtype=np.int64).reshape(
+            blocks, width).sum(axis=0)
+        values = low + high
+        bound *= 2
     return out
+
+
+def _merged_pairs(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and bitmask indices of all subsets, stably sorted by key, by repeated merging.
+
+    The subsets of players 0..j sorted by key (size * shift + population), with their bitmask
+    indices; adding player j gives a second sorted run (every key up by shift + w_j, every
+    index up by 2^j), so a stable sort of the two runs is a linear merge that keeps equal
+    keys in bitmask order: the stable sort of all 2^m keys at once, at a fraction of its cost.
+    """
+    keys = np.zeros(1, dtype=np.int64)
+    order = np.zeros(1, dtype=np.intp)
+    for j, wj in enumerate(w):
+        merged = np.concatenate([keys, keys + (shift + wj)])
+        perm = np.argsort(merged, kind="stable")
+        keys = merged[perm]
+        order = np.concatenate([order, order + (1 << j)])[perm]
+    return keys, order
+
+
+def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_merged_pairs`, with key and index packed into one int64 (key above the m
+    index bits), so each merge sorts plain values instead of gathering through a permutation.
+
+    Packed values are distinct and order by key, then by bitmask index: exactly the stable
+    sort. Adding player j adds 2^j to indices below 2^j, so no carry reaches the key.
+    """
+    m = len(w)
+    packed = np.zeros(1 << m, dtype=np.int64)
+    for j, wj in enumerate(w):  # packed[:2^j] holds the sorted subsets of players 0..j-1
+        run = packed[:1 << j]
+        np.add(run, ((shift + wj) << m) + (1 << j), out=packed[1 << j:2 << j])
+        packed[:2 << j].sort(kind="stable")  # two sorted runs: a linear merge
+    return packed >> m, (packed & ((1 << m) - 1)).astype(np.intp)
 
 
 @lru_cache(maxsize=256)
@@ -119,21 +191,15 @@ def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     agent-based model asks about the same populations again and again.
     """
     m = len(w)
-    # subsets of players 0..j sorted by key (size * shift + population), with their bitmask
-    # indices; adding player j gives a second sorted run (every key up by shift + w_j, every
-    # index up by 2^j), so a stable sort of the two runs is a linear merge that keeps equal
-    # keys in bitmask order: the stable sort of all 2^m keys at once, at a fraction of its cost
-    keys = np.zeros(1, dtype=np.int64)
-    order = np.zeros(1, dtype=np.intp)
-    for j, wj in enumerate(w):
-        merged = np.concatenate([keys, keys + (shift + wj)])
-        perm = np.argsort(merged, kind="stable")
-        keys = merged[perm]
-        order = np.concatenate([order, order + (1 << j)])[perm]
+    if ((m + 1) * shift) << m < 2**63:
+        keys, order = _merged_packed(w, shift)
+    else:  # pragma: no cover - keys too wide to share an int64 with the subset index
+        keys, order = _merged_pairs(w, shift)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    sizes = keys // shift
-    pops = keys - sizes * shift
+    bits = shift.bit_length() - 1  # shift is a power of two
+    sizes = keys >> bits
+    pops = keys & (shift - 1)
     offsets = np.searchsorted(keys, np.arange(m + 2, dtype=np.int64) * shift)
     out = (order, inverse, keys, sizes, pops, offsets)
     for array in out:
@@ -250,6 +316,53 @@ class SwingCounts:
         return int(sum(int(v) for v in self.winning))
 
 
+def _completion_counts(A: _Half, B: _Half, ks: np.ndarray,
+                       ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, 2^m) int32 per half, in sorted order: for quota row r and each subset of one half,
+    how many subsets of the other half complete it to a winning coalition of size ``ks[r]``.
+
+    Works block by block: for a row of size k, A's subsets of size s meet only B's subsets of
+    size k - s, both sorted by population. The smaller block is searched into the larger
+    (:func:`_meet`), which gives both blocks' counts.
+    """
+    counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
+    counts_b = np.zeros((len(ks), len(B.sizes)), dtype=np.int32)
+    for r, (k, t) in enumerate(zip(ks.tolist(), ts.tolist())):
+        for s in range(max(0, k - B.m), min(k, A.m) + 1):
+            a0, a1 = A.offsets[s], A.offsets[s + 1]
+            b0, b1 = B.offsets[k - s], B.offsets[k - s + 1]
+            if a1 - a0 <= b1 - b0:
+                _meet(A.pops[a0:a1], B.pops[b0:b1], t, counts_a[r, a0:a1], counts_b[r, b0:b1])
+            else:
+                _meet(B.pops[b0:b1], A.pops[a0:a1], t, counts_b[r, b0:b1], counts_a[r, a0:a1])
+    return counts_a, counts_b
+
+
+def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
+          out_target: np.ndarray) -> None:
+    """For two ascending population blocks: how many ``target`` entries bring each ``query``
+    entry to at least ``t``, and how many ``query`` entries each ``target`` entry does.
+
+    The needs ``t - query`` are descending, so they are searched reversed (ascending queries
+    are cache-friendly); target position q completes the query entries whose first
+    completing position is at most q (a ``bincount`` and ``cumsum`` of the same positions,
+    or, for a short query, each count repeated over its run of target positions).
+    """
+    if len(query) == 0 or len(target) == 0 or int(query[-1]) + int(target[-1]) < t:
+        return  # no pair reaches t (the outputs stay 0)
+    if int(query[0]) + int(target[0]) >= t:  # every pair does
+        out_query[:] = len(target)
+        out_target[:] = len(query)
+        return
+    lo = np.searchsorted(target, t - query[::-1])  # for the query entries in reverse
+    np.subtract(len(target), lo[::-1], out=out_query, casting="unsafe")
+    if 2 * len(query) < len(target):  # few steps: repeat each count over its run
+        steps = np.diff(lo, prepend=0, append=len(target))
+        out_target[:] = np.repeat(np.arange(len(query) + 1, dtype=np.int32), steps)
+    else:  # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
+        out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
+
+
 def swing_counts(g: Game) -> SwingCounts:
     """Exact swing counts per player and coalition size, by meet-in-the-middle.
 
@@ -270,7 +383,7 @@ def swing_counts(g: Game) -> SwingCounts:
     """
     pops, thresholds, total = _check_game(g)
     n = len(pops)
-    kinds = _kinds(thresholds, total)
+    kinds = _settled_kinds(_kinds(thresholds, total), thresholds, pops)
     shift = 1 << (total + 1).bit_length()
     w_in = np.zeros((n, n + 1), dtype=np.int64)   # winning coalitions of size k containing i
     w_out = np.zeros((n, n + 1), dtype=np.int64)  # winning coalitions of size k without i
@@ -283,22 +396,13 @@ def swing_counts(g: Game) -> SwingCounts:
     if len(ks):
         a_idx, b_idx = _split(n)
         A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
-        n_b = len(B.sizes)
-        # one row per quota size (contiguous writes); a subset's count fits in 32 bits
-        counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
-        counts_b = np.zeros((len(ks), n_b), dtype=np.int32)
-        for r, start, stop, lo, hi in _search(B, A, ks, ts):
-            counts_a[r, start:stop] = hi - lo
-            # B's sorted subset q completes every A subset with lo <= q < hi: one search
-            # direction serves both halves
-            edges = np.bincount(lo, minlength=n_b + 1) - np.bincount(hi, minlength=n_b + 1)
-            np.cumsum(edges[:n_b], out=counts_b[r])
+        counts_a, counts_b = _completion_counts(A, B, ks, ts)
         totals = counts_a.sum(axis=1, dtype=np.int64)
         if not np.array_equal(totals, counts_b.sum(axis=1, dtype=np.int64)):
             raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
         for half, counts in ((A, counts_a), (B, counts_b)):
             # (m, K): winning coalitions of each quota size containing each player of the half
-            inside = _sum_by_member(counts.take(half.inverse, axis=1))
+            inside = _sum_by_member(np.ascontiguousarray(counts.T).take(half.inverse, axis=0))
             w_in[np.ix_(half.members, ks)] = inside
         w_out[:, ks] = totals[None, :] - w_in[:, ks]
         winning[ks] = totals
