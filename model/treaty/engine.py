@@ -182,14 +182,31 @@ def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarr
     return packed >> m, (packed & ((1 << m) - 1)).astype(np.intp)
 
 
-@lru_cache(maxsize=256)
+#: Halves of more players than this are cached only a few at a time: one of 22 players holds
+#: 2^22 subsets in several arrays (over 100 MB).
+_LARGE_HALF = 18
+
+
 def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     """Subsets of players with populations ``w`` (bitmask order) sorted by (size, population).
 
     Returns order, inverse, sorted keys, sorted sizes, sorted populations and ``offsets``
     (offsets[j] = first sorted position of a subset of size j, j = 0 .. m + 1). Cached: the
-    agent-based model asks about the same populations again and again.
+    agent-based model asks about the same populations again and again; large halves are kept
+    four at a time, so a run over many large Councils does not hold gigabytes.
     """
+    return (_layout_large if len(w) > _LARGE_HALF else _layout_small)(w, shift)
+
+
+def _clear_layouts() -> None:
+    """Forget every cached layout (benchmarks time a first call)."""
+    _layout_small.cache_clear()
+    _layout_large.cache_clear()
+
+
+
+
+def _build_layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     m = len(w)
     if ((m + 1) * shift) << m < 2**63:
         keys, order = _merged_packed(w, shift)
@@ -205,6 +222,12 @@ def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
     for array in out:
         array.setflags(write=False)
     return out
+
+
+_layout_small = lru_cache(maxsize=256)(_build_layout)
+_layout_large = lru_cache(maxsize=4)(_build_layout)
+_layout.cache_clear = _clear_layouts      # the lru_cache interface the tests and benchmarks use
+_layout.__wrapped__ = _build_layout
 
 
 class _Half:
