@@ -57,6 +57,13 @@ def in_unit_interval(v: Sourced, what: str) -> Sourced:
     return v
 
 
+def whole_rounds(v: Sourced, what: str = "lag") -> Sourced:
+    """``v`` if its value is a whole number of rounds >= 0, else a ValueError."""
+    if v.value < 0 or v.value != int(v.value):
+        raise ValueError(f"{what} {v.value} is not a whole number of rounds >= 0")
+    return v
+
+
 class Sourced(Strict):
     """A number with its source and confidence; ``direction`` is its documented sign ("+" or
     "-"), which calibration keeps, and ``scale`` says whether a prior sd is on the value
@@ -199,9 +206,7 @@ class Lever(Strict):
     @field_validator("lag")
     @classmethod
     def _rounds(cls, v: Sourced) -> Sourced:
-        if v.value < 0 or v.value != int(v.value):
-            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
-        return v
+        return whole_rounds(v)
 
 
 class Lobby(Strict):
@@ -225,9 +230,7 @@ class Lobby(Strict):
     @field_validator("lag")
     @classmethod
     def _rounds(cls, v: Sourced) -> Sourced:
-        if v.value < 0 or v.value != int(v.value):
-            raise ValueError(f"lag {v.value} is not a whole number of rounds >= 0")
-        return v
+        return whole_rounds(v)
 
 
 class Coefficients(Strict):

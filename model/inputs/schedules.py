@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
-from .council import CONFIDENCE_LEVELS, PARAMS_DIR, parse_number
-from .tables import read_csv
+from .council import PARAMS_DIR, parse_number
+from .tables import check_provenance, read_csv
 
 __all__ = ["MONTH", "load_schedules", "schedule", "provenance", "month_in_force", "intensity_in",
            "factors"]
@@ -36,6 +36,7 @@ def _parse(path: Path) -> tuple[dict[str, dict[str, float]], dict[tuple[str, str
     """(schedules, provenance): month -> intensity per schedule, and the source and confidence
     of every (schedule, month)."""
     frame = read_csv(path, ["schedule", "month", "intensity", "source", "confidence"])
+    check_provenance(frame, path)
     out: dict[str, dict[str, float]] = {}
     meta: dict[tuple[str, str], dict] = {}
     for i, rec in enumerate(frame.to_dict("records"), start=2):
@@ -50,12 +51,6 @@ def _parse(path: Path) -> tuple[dict[str, dict[str, float]], dict[tuple[str, str
         if not 0.0 <= value <= 1.0:
             raise InputError(f"intensity {rec['intensity']} outside [0, 1]", file=path, row=i,
                              field="intensity")
-        if not rec["source"].strip():
-            raise InputError("missing source", file=path, row=i, field="source")
-        if rec["confidence"].strip() not in CONFIDENCE_LEVELS:
-            raise InputError(f"unknown confidence '{rec['confidence']}' (expected one of "
-                             f"{', '.join(CONFIDENCE_LEVELS)})", file=path, row=i,
-                             field="confidence")
         months = out.setdefault(name, {})
         if month in months:
             raise InputError(f"month {month} listed twice for {name}", file=path, row=i,

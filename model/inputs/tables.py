@@ -33,6 +33,7 @@ from .dating import parse_date, period_end
 
 __all__ = [
     "EU27", "PARAMS_DIR", "CONFIDENCE_LEVELS", "normalise_iso2", "parse_iso2_list", "read_csv",
+    "check_provenance",
     "read_toml", "load_member_states", "load_population", "load_exposures", "load_alignment",
     "load_probabilities", "load_costs", "data_hashes", "council_population", "POPULATION_TABLES",
 ]
@@ -71,7 +72,9 @@ def read_toml(path: Path | str) -> dict:
         raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", file=path) from None
 
 
-def _check_provenance(frame: pd.DataFrame, path: Path) -> None:
+def check_provenance(frame: pd.DataFrame, path: Path) -> None:
+    """Every row names its source and one of the confidence levels (an InputError naming the
+    file, row and field otherwise)."""
     for i, rec in enumerate(frame.to_dict("records"), start=2):
         if not rec["source"].strip():
             raise InputError("missing source", file=path, row=i, field="source")
@@ -94,7 +97,7 @@ def _member_states(path: Path) -> pd.DataFrame:
     frame = read_csv(path, ["iso2", "name", "population", "source", "confidence"])
     frame["iso2"] = [normalise_iso2(c, file=path, row=i) for i, c in enumerate(frame["iso2"], 2)]
     _unique_states(list(frame["iso2"]), path)
-    _check_provenance(frame, path)
+    check_provenance(frame, path)
     frame["population"] = [parse_number(v, file=path, row=i, field="population", integer=True)
                            for i, v in enumerate(frame["population"], 2)]
     missing = sorted(set(EU27) - set(frame["iso2"]))
@@ -139,7 +142,7 @@ def _tidy_table(path: Path, value_numeric: bool) -> pd.DataFrame:
     frame = read_csv(path, dict.fromkeys(required))
     frame["iso2"] = [normalise_iso2(c, file=path, row=i, allow_eu=True)
                      for i, c in enumerate(frame["iso2"], 2)]
-    _check_provenance(frame, path)
+    check_provenance(frame, path)
     if "known_from" not in frame.columns:
         frame["known_from"] = ""
     dates = []
