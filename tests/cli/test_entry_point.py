@@ -36,8 +36,10 @@ def test_blocking_json_is_pure_json_even_when_the_solver_talks(tmp_path):
 
 def test_a_real_ctrl_c_saves_the_finished_chunks_and_exits_130(tmp_path):
     out = tmp_path / "run"
+    # 20 chunks of 10,000: the run is still going when the first chunk is on disk, however
+    # fast the machine (6 chunks once finished inside the signal's window on a CI run)
     proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(FLAGSHIP),
-                             "--replications", "60000", "--out", str(out)],
+                             "--replications", "200000", "--out", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     partial = out / ".partial"
     deadline = time.monotonic() + 120
