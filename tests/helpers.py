@@ -69,3 +69,19 @@ def small_spec(path: Path = FLAGSHIP, **update):
 def with_china(spec, **china):
     """A copy of ``spec`` with China's settings changed."""
     return spec.model_copy(update={"china": spec.china.model_copy(update=china)})
+
+
+def assert_split_independent(spec) -> None:
+    """A run of ``spec`` in one chunk and in chunks of one block give the same summary,
+    replications and rounds.csv bytes (same seed, same bytes, however the work is split)."""
+    import pandas as pd
+
+    from model.experiments.results import csv_text
+    from model.experiments.run import run_experiment
+
+    whole = run_experiment(spec, chunk=spec.replications)
+    pieces = run_experiment(spec, chunk=250)
+    assert whole.summary == pieces.summary
+    pd.testing.assert_frame_equal(whole.replications, pieces.replications)
+    pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, check_exact=True)
+    assert csv_text(whole.rounds) == csv_text(pieces.rounds)

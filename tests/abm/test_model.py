@@ -8,14 +8,14 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import EV, FLAGSHIP, with_china
+from helpers import EV, FLAGSHIP, assert_split_independent, with_china
 from helpers import small_spec as small
 
 from model.abm.model import CouncilModel
 from model.api import passage_probability
 from model.errors import InputError
 from model.experiments.resolve import resolve
-from model.experiments.results import csv_text, write_outputs
+from model.experiments.results import write_outputs
 from model.experiments.run import run_experiment
 from model.experiments.spec import apply_overrides, load_spec
 from model.inputs import catalogue
@@ -39,13 +39,7 @@ def test_different_seeds_differ():
 
 
 def test_results_do_not_depend_on_how_the_work_is_split():
-    spec = small(FLAGSHIP, replications=1000)
-    whole = run_experiment(spec, chunk=1000)
-    pieces = run_experiment(spec, chunk=250)
-    assert whole.summary == pieces.summary
-    pd.testing.assert_frame_equal(whole.replications, pieces.replications)
-    pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, check_exact=True)
-    assert csv_text(whole.rounds) == csv_text(pieces.rounds)
+    assert_split_independent(small(FLAGSHIP, replications=1000))
 
 
 def test_interrupted_run_resumes_from_saved_chunks(tmp_path):

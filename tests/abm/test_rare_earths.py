@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import EXPERIMENTS
+from helpers import EXPERIMENTS, assert_split_independent
 
 from model.abm.model import CouncilModel
 from model.experiments.resolve import resolve
-from model.experiments.results import csv_text
 from model.experiments.run import run_experiment
 from model.experiments.spec import apply_overrides, load_spec
 from model.inputs.exposure import build_exposures
@@ -161,10 +160,4 @@ def test_the_tightening_does_not_turn_france_against_the_aci():
 
 
 def test_a_timed_run_does_not_depend_on_how_the_work_is_split():
-    spec = load_spec(PAPER).model_copy(update={"replications": 1000})
-    whole = run_experiment(spec, chunk=1000)
-    pieces = run_experiment(spec, chunk=250)
-    assert whole.summary == pieces.summary
-    pd.testing.assert_frame_equal(whole.replications, pieces.replications)
-    pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, check_exact=True)
-    assert csv_text(whole.rounds) == csv_text(pieces.rounds)
+    assert_split_independent(load_spec(PAPER).model_copy(update={"replications": 1000}))
