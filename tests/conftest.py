@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# One process per run unless a test asks for workers: tests that watch a run's rounds or its
+# models need them in this process; tests/experiments/test_workers.py runs the worker pool.
+os.environ.setdefault("EUCOALITION_WORKERS", "1")
 from helpers import run_cli
 
 

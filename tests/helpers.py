@@ -72,16 +72,18 @@ def with_china(spec, **china):
 
 
 def assert_split_independent(spec) -> None:
-    """A run of ``spec`` in one chunk and in chunks of one block give the same summary,
-    replications and rounds.csv bytes (same seed, same bytes, however the work is split)."""
+    """A run of ``spec`` in one chunk, in chunks of one block and in chunks of one block run
+    by two worker processes give the same summary, replications and rounds.csv bytes (same
+    seed, same bytes, however the work is split)."""
     import pandas as pd
 
     from model.experiments.results import csv_text
     from model.experiments.run import run_experiment
 
-    whole = run_experiment(spec, chunk=spec.replications)
-    pieces = run_experiment(spec, chunk=250)
-    assert whole.summary == pieces.summary
-    pd.testing.assert_frame_equal(whole.replications, pieces.replications)
-    pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, check_exact=True)
-    assert csv_text(whole.rounds) == csv_text(pieces.rounds)
+    whole = run_experiment(spec, chunk=spec.replications, workers=1)
+    for pieces in (run_experiment(spec, chunk=250, workers=1),
+                   run_experiment(spec, chunk=250, workers=2)):
+        assert whole.summary == pieces.summary
+        pd.testing.assert_frame_equal(whole.replications, pieces.replications)
+        pd.testing.assert_frame_equal(whole.rounds, pieces.rounds, check_exact=True)
+        assert csv_text(whole.rounds) == csv_text(pieces.rounds)

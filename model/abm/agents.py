@@ -83,12 +83,13 @@ class MemberState(mesa.Agent):
         stakes_r = m.stakes_r if np.ndim(m.stakes_r) == 2 else np.asarray(m.stakes_r)[:, None]
         y = utility(m.intercept_r, stance[:, None], stakes_r, f["pressure"],
                     f["visible"][:, None], m.peers, f["backlash"][:, None], m.shock.T, m.coef_r,
-                    m.forces)
+                    m.forces, out=m.work[0], scratch=m.work[1])
         y_exp = utility(m.intercept, stance, np.asarray(m.stakes, dtype=float),
                         f["pressure_expected"], f["visible"], m.peers_expected, f["backlash"],
                         0.0, m.coef, m.forces)
         r, c = m.coef_r, m.coef
-        m.next_probabilities[:] = vote_probabilities(y, r["cut_low"], r["cut_high"])
+        vote_probabilities(y, r["cut_low"], r["cut_high"], out=m.next_probabilities,
+                           scratch=m.work[1])
         m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[:] = y_exp
 

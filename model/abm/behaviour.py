@@ -24,7 +24,8 @@ COLUMNS = tuple(f"p_{p.word}" for p in CHOICES)
 
 
 def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock, coef: dict,
-            forces: dict | None = None) -> np.ndarray:
+            forces: dict | None = None, out: np.ndarray | None = None,
+            scratch: np.ndarray | None = None) -> np.ndarray:
     """Latent support for the measure (broadcasts over states and replications).
 
     ``pressure`` is China's sticks plus carrots aimed at the state (fear and inducement lower
@@ -34,27 +35,46 @@ def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock,
     support), ``shock`` a per-replication preference draw. ``forces`` are the measure's
     multipliers of the pressure, grievance and backlash coefficients (default 1, 0, 1).
     Coefficients may be arrays over replications (parameter draws).
+
+    ``out`` and ``scratch`` (arrays of the result's shape) let a caller that evaluates this
+    every round reuse its memory; the terms are added in the same order either way, so the
+    result is the same to the bit.
     """
     f = forces or {}
-    return (intercept + coef["beta_stance"] * stance + coef["beta_stakes"] * stakes
-            - coef["beta_pressure"] * f.get("pressure", 1.0) * pressure
-            + coef["beta_peer"] * peers
-            + coef["beta_backlash"] * f.get("backlash", 1.0) * backlash
-            + coef.get("beta_grievance", 0.0) * f.get("grievance", 0.0) * sticks + shock)
+    terms = ((+1, coef["beta_stakes"], stakes),
+             (-1, coef["beta_pressure"] * f.get("pressure", 1.0), pressure),
+             (+1, coef["beta_peer"], peers),
+             (+1, coef["beta_backlash"] * f.get("backlash", 1.0), backlash),
+             (+1, coef.get("beta_grievance", 0.0) * f.get("grievance", 0.0), sticks))
+    shape = np.broadcast_shapes(np.shape(intercept), np.shape(coef["beta_stance"]),
+                                np.shape(stance), np.shape(shock),
+                                *(np.shape(c) for _, c, _ in terms),
+                                *(np.shape(x) for _, _, x in terms))
+    y = np.empty(shape) if out is None else out
+    np.add(intercept, coef["beta_stance"] * stance, out=y)
+    for sign, c, x in terms:
+        full = np.broadcast_shapes(np.shape(c), np.shape(x)) == shape
+        term = (np.multiply(c, x, out=scratch) if full and scratch is not None else c * x)
+        (np.add if sign > 0 else np.subtract)(y, term, out=y)
+    return np.add(y, shock, out=y)
 
 
-def vote_probabilities(y, cut_low: float, cut_high: float) -> np.ndarray:
+def vote_probabilities(y, cut_low: float, cut_high: float, out: np.ndarray | None = None,
+                       scratch: np.ndarray | None = None) -> np.ndarray:
     """Ordered-logit probabilities, last axis (for, abstain, against).
 
-    Requires ``cut_low < cut_high``; every row sums to one.
+    Requires ``cut_low < cut_high``; every row sums to one. ``out`` (shape ``(*y.shape, 3)``)
+    and ``scratch`` (``y``'s shape) let a caller reuse its memory.
     """
     if not np.all(np.asarray(cut_low) < np.asarray(cut_high)):
         raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
     y = np.asarray(y, dtype=float)
-    out = np.empty((*np.broadcast_shapes(y.shape, np.shape(cut_low), np.shape(cut_high)), 3))
+    shape = np.broadcast_shapes(y.shape, np.shape(cut_low), np.shape(cut_high))
+    if out is None:
+        out = np.empty((*shape, 3))
     p_against = out[..., AGAINST]
-    expit(cut_low - y, out=p_against)
-    p_not_for = expit(cut_high - y)
+    expit(np.subtract(cut_low, y, out=scratch), out=p_against)
+    p_not_for = expit(np.subtract(cut_high, y, out=scratch), out=scratch)
     np.subtract(1.0, p_not_for, out=out[..., FOR])
     np.subtract(p_not_for, p_against, out=out[..., ABSTAIN])
     return out

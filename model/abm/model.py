@@ -155,6 +155,7 @@ class CouncilModel(mesa.Model):
         self.next_expected = np.zeros((n, 3))
         self.expected_utility = np.zeros(n)
         self.peers = np.zeros((n, R))
+        self.work = np.empty((2, n, R))         # the utilities and a scratch array, reused
         self.peers_expected = np.zeros(n)
         self.round_block_sums = np.zeros((n, len(self.streams.sizes), len(MEAN_COLUMNS)))
         for action in scenario.actions:

@@ -84,9 +84,13 @@ def progress_bar(unit: str = "rounds"):
     return _Bar()
 
 
-def check_counts(replications: int | None, seed: int | None = None) -> None:
-    """Reject a replication count below 1 or a negative seed given on the command line."""
+def check_counts(replications: int | None, seed: int | None = None,
+                 workers: int | None = None) -> None:
+    """Reject a replication or worker count below 1 or a negative seed given on the command
+    line."""
     if replications is not None and replications < 1:
         raise InputError("must be at least 1", field="--replications")
+    if workers is not None and workers < 1:
+        raise InputError("must be at least 1", field="--workers")
     if seed is not None and seed < 0:
         raise InputError("must be non-negative", field="--seed")

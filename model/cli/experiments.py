@@ -182,6 +182,10 @@ def run_cmd(
     fixed_parameters: bool = typer.Option(
         False, "--fixed-parameters", help="Keep every coefficient at its estimate: Monte Carlo "
                                           "noise only, no parameter draws."),
+    workers: int | None = typer.Option(
+        None, help="Processes running the chunks of replications (default: every CPU for a "
+                   "run of more than 20,000 replications, $EUCOALITION_WORKERS if set); the "
+                   "output is the same to the byte for any number."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json instead of "
                                                        "tables."),
 ) -> None:
@@ -196,7 +200,7 @@ def run_cmd(
     from ..experiments.spec import load_spec
     from ..io import locked
 
-    check_counts(replications, seed)
+    check_counts(replications, seed, workers)
     spec = load_spec(experiment)
     out_dir = _results_folder(out, spec.name)
     partial = out_dir / ".partial"
@@ -205,7 +209,7 @@ def run_cmd(
             with progress_bar() as bar:
                 result = run_experiment(experiment, replications=replications, seed=seed,
                                         resume_dir=partial, fixed_parameters=fixed_parameters,
-                                        progress=bar)
+                                        progress=bar, workers=workers)
         except KeyboardInterrupt:
             saved = len(list(partial.glob("chunk_*.npz")))
             raise Interrupted(f"interrupted: {saved} finished chunk(s) of replications are "

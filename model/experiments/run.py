@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..abm.blocks import add_blocks
-from ..abm.model import STATE_REPORTERS, CouncilModel, RunOutput
+from ..abm.model import STATE_REPORTERS, RunOutput
 from ..abm.plan import Plan
 from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
@@ -39,6 +39,7 @@ from .resolve import resolve
 from .results import ExperimentResult, manifest, summarise, user_tables
 from .spec import ExperimentSpec, spec_and_path
 from .stages import run_stages
+from .workers import chunk_outputs, default_workers, run_chunk
 
 __all__ = ["run_experiment", "DEFAULT_CHUNK", "memory_needed", "available_memory"]
 
@@ -53,9 +54,10 @@ _BYTES_PER_CHUNK_REPLICATION_STATE = 400
 
 
 def memory_needed(replications: int, states: int, chunk: int = DEFAULT_CHUNK, *,
-                  streamed: bool = False) -> int:
-    """Bytes a run of ``replications`` over ``states`` member states needs (an estimate)."""
-    working = min(chunk, replications) * states * _BYTES_PER_CHUNK_REPLICATION_STATE
+                  streamed: bool = False, workers: int = 1) -> int:
+    """Bytes a run of ``replications`` over ``states`` member states needs (an estimate);
+    every worker process holds one chunk at a time."""
+    working = min(chunk, replications) * states * _BYTES_PER_CHUNK_REPLICATION_STATE * workers
     kept = _BYTES_PER_REPLICATION_STATE_STREAMED if streamed else _BYTES_PER_REPLICATION_STATE
     return replications * states * kept + working + 200 * 2**20
 
@@ -75,8 +77,10 @@ def available_memory() -> int | None:
         return None
 
 
-def _check_memory(replications: int, states: int, streamed: bool) -> None:
-    need, have = memory_needed(replications, states, streamed=streamed), available_memory()
+def _check_memory(replications: int, states: int, streamed: bool, chunk: int,
+                  workers: int) -> None:
+    need = memory_needed(replications, states, chunk, streamed=streamed, workers=workers)
+    have = available_memory()
     if have is not None and need > have:
         raise InputError(f"{replications:,} replications would need about "
                          f"{need / 2**30:,.1f} GiB of memory; {have / 2**30:,.1f} GiB is "
@@ -234,55 +238,59 @@ def _claim_resume_dir(resume_dir: Path, spec: ExperimentSpec, point: int) -> Non
     atomic_write_text(marker, stamp)
 
 
-def _release(model: CouncilModel) -> None:
-    """Drop a finished model's references, so its arrays (a few hundred bytes per replication
-    and state) are freed now. Its agents refer back to it: a reference cycle that only the
-    garbage collector would free, at a moment of its choosing - long runs kept several chunks'
-    models alive at once, and their peak memory grew with the replications."""
-    for agent in list(model.agents):
-        agent.__dict__.clear()
-    model.__dict__.clear()
-
-
 def run_scenario(scenario: Scenario, replications: int, seed: int, *, point: int = 0,
                  chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 rows: Callable[[RunOutput, int], None] | None = None) -> RunOutput:
+                 rows: Callable[[RunOutput, int], None] | None = None,
+                 workers: int | None = None) -> RunOutput:
     """Run a resolved scenario in chunks of whole blocks and combine them.
 
     With ``rows``, each chunk's output is handed to ``rows(chunk_output, first_replication)``
     as it comes, in order, and the returned RunOutput keeps only the reductions (its
-    ``outcomes`` and ``votes`` are None): memory does not grow with the replications."""
+    ``outcomes`` and ``votes`` are None): memory does not grow with the replications.
+    ``workers``: processes running the chunks (default: :func:`~.workers.default_workers`);
+    the result is the same to the bit for any number."""
     chunks = _chunks(replications, chunk)
     total_rounds = len(chunks) * scenario.rounds
     done = 0
     n_outcomes = len(scenario.rule.outcomes)
     combined = _Combined(n_outcomes) if rows is None else _Reduced(n_outcomes)
     plan = Plan()       # recorded by the first chunk that runs, replayed by the others
-    for first_block, size in chunks:
-        cache = (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
-        if cache is not None and cache.exists():
-            out = _load_chunk(cache, list(scenario.all_states))
-            done += scenario.rounds
-            if progress:
-                progress(done, total_rounds)
-        else:
-            def tick() -> None:
-                nonlocal done
-                done += 1
-                if progress:
-                    progress(done, total_rounds)
 
-            model = CouncilModel(scenario, size, seed, point=point, first_block=first_block,
-                                 plan=plan)
-            out = model.run(tick)
-            _release(model)         # freed before the next chunk's model is built
-            del model
-            if cache is not None:
+    def cache_of(first_block: int, size: int) -> Path | None:
+        return (Path(resume_dir) / f"chunk_{first_block:06d}_{size}.npz") if resume_dir else None
+
+    def tick(rounds: int = 1) -> None:
+        nonlocal done
+        done += rounds
+        if progress:
+            progress(done, total_rounds)
+
+    todo = [c for c in chunks if not (cache_of(*c) and cache_of(*c).exists())]
+    pending = set(todo)
+    n_workers = default_workers(len(todo), workers)
+    pooled = chunk_outputs(scenario, todo, seed, point, plan, n_workers) if n_workers > 1 \
+        else None
+    try:
+        for first_block, size in chunks:
+            cache = cache_of(first_block, size)
+            serial = pooled is None and (first_block, size) in pending
+            if (first_block, size) not in pending:
+                out = _load_chunk(cache, list(scenario.all_states))
+            elif pooled is not None:
+                out = next(pooled)
+            else:
+                out = run_chunk(scenario, size, seed, point, first_block, plan, tick)
+            if cache is not None and (first_block, size) in pending:
                 _save_chunk(cache, out)
-        if rows is not None:
-            rows(out, first_block * BLOCK)
-        combined.add(out)
+            if rows is not None:
+                rows(out, first_block * BLOCK)
+            combined.add(out)
+            if not serial:      # a chunk run here ticked round by round
+                tick(scenario.rounds)
+    finally:
+        if pooled is not None:
+            pooled.close()          # stops the workers, also when interrupted
     return combined.result()
 
 
@@ -308,7 +316,8 @@ def _rows_file(resume_dir: Path | None) -> tuple[Path, str | None]:
 def run_experiment(path_or_spec, replications: int | None = None, seed: int | None = None, *,
                    point: int = 0, chunk: int = DEFAULT_CHUNK, resume_dir: Path | None = None,
                    fixed_parameters: bool = False, stream: bool | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> ExperimentResult:
+                   progress: Callable[[int, int], None] | None = None,
+                   workers: int | None = None) -> ExperimentResult:
     """Run an experiment file (or spec) and return its result.
 
     Parameters
@@ -324,6 +333,9 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         removed with the result; ``result.replications`` and ``result.votes`` are None).
         Default: above STREAM_ABOVE replications, for experiments without stages.
     progress : called as progress(done_rounds, total_rounds).
+    workers : processes running the chunks; default: every usable CPU for a run of at least
+        PARALLEL_FROM chunks (``$EUCOALITION_WORKERS`` overrides), else one. The result is the
+        same to the bit for any number.
     """
     spec, source_path = spec_and_path(path_or_spec)
     update = {}
@@ -339,7 +351,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         raise InputError("replications must be at least 1", field="replications")
     streamed = _streams(spec, stream)
     scenario = resolve(spec)
-    _check_memory(spec.replications, len(scenario.all_states), streamed)
+    _check_memory(spec.replications, len(scenario.all_states), streamed, chunk,
+                  default_workers(len(_chunks(spec.replications, chunk)), workers))
     if resume_dir is not None:
         Path(resume_dir).mkdir(parents=True, exist_ok=True)
         _claim_resume_dir(Path(resume_dir), spec, point)
@@ -350,7 +363,7 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     try:
         combined = run_scenario(
             scenario, spec.replications, spec.seed, point=point, chunk=chunk,
-            resume_dir=resume_dir, progress=progress,
+            resume_dir=resume_dir, progress=progress, workers=workers,
             rows=None if writer is None else
             lambda out, start: writer.append(replication_rows(scenario.rule, out.outcomes,
                                                               out.votes, start)))
@@ -366,7 +379,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         chain = run_stages(
             spec, scenario, combined, seed=spec.seed, point=point, resume_dir=resume_dir,
             run=lambda sc, folder: run_scenario(sc, spec.replications, spec.seed, point=point,
-                                                chunk=chunk, resume_dir=folder))
+                                                chunk=chunk, resume_dir=folder,
+                                                workers=workers))
         for name, values in chain.pop("_columns").items():
             reps[name] = values
         summary.update(chain)

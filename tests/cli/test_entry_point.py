@@ -4,11 +4,13 @@ seen by a shell, what the solver writes to the real standard output, and a real 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 from helpers import FLAGSHIP, ROOT
 
 from model.inputs.council import EU27
@@ -34,13 +36,17 @@ def test_blocking_json_is_pure_json_even_when_the_solver_talks(tmp_path):
         assert json.loads(proc.stdout)["rule"] == rule       # nothing before or after the JSON
 
 
-def test_a_real_ctrl_c_saves_the_finished_chunks_and_exits_130(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_real_ctrl_c_saves_the_finished_chunks_and_exits_130(tmp_path, workers):
+    """In one process and with two worker processes (which ignore the signal: the run's own
+    process stops them)."""
     out = tmp_path / "run"
     # 20 chunks of 10,000: the run is still going when the first chunk is on disk, however
     # fast the machine (6 chunks once finished inside the signal's window on a CI run)
     proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(FLAGSHIP),
                              "--replications", "200000", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "EUCOALITION_WORKERS": workers})
     partial = out / ".partial"
     deadline = time.monotonic() + 120
     while not list(partial.glob("chunk_*.npz")) and time.monotonic() < deadline:

@@ -1,0 +1,132 @@
+"""The chunks of one run, in this process or in worker processes.
+
+A long run is a sequence of chunks of whole random blocks (:mod:`model.experiments.run`).
+Every chunk replays one plan - China's and the Commission's decisions, made on the expected
+track, so the same for any number of replications - and draws its own blocks, so chunks are
+independent once the plan is made. With more than one worker the plan is made here first, by
+a model of a single block, and the chunks then run in forked worker processes; their outputs
+come back in chunk order and are combined exactly as a single process combines them, so the
+bytes are the same for any number of workers (tests check it).
+
+Workers ignore Ctrl-C: the run's own process takes it, stops the workers and keeps the chunks
+already saved, as a single process does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+
+from ..abm.model import CouncilModel, RunOutput
+from ..abm.plan import Plan
+from ..abm.scenario import Scenario
+from ..abm.streams import BLOCK
+from ..errors import InputError
+
+__all__ = ["run_chunk", "release", "default_workers", "chunk_outputs", "WORKERS_ENV",
+           "PARALLEL_FROM"]
+
+#: Environment variable that sets the default number of worker processes of a run.
+WORKERS_ENV = "EUCOALITION_WORKERS"
+#: A run uses several processes by default only when it has this many chunks left to run:
+#: below it, starting the workers and planning apart cost more than they save.
+PARALLEL_FROM = 3
+
+
+def release(model: CouncilModel) -> None:
+    """Drop a finished model's references, so its arrays (a few hundred bytes per replication
+    and state) are freed now. Its agents refer back to it: a reference cycle that only the
+    garbage collector would free, at a moment of its choosing - long runs kept several chunks'
+    models alive at once, and their peak memory grew with the replications."""
+    for agent in list(model.agents):
+        agent.__dict__.clear()
+    model.__dict__.clear()
+
+
+def run_chunk(scenario: Scenario, size: int, seed: int, point: int, first_block: int,
+              plan: Plan, on_round: Callable[[], None] | None = None) -> RunOutput:
+    """One chunk: ``size`` replications from block ``first_block`` on, replaying ``plan``
+    (or recording it, if it is not complete yet)."""
+    model = CouncilModel(scenario, size, seed, point=point, first_block=first_block, plan=plan)
+    out = model.run(on_round)
+    release(model)          # freed before the next chunk's model is built
+    del model
+    return out
+
+
+def make_plan(scenario: Scenario, seed: int, point: int, first_block: int, plan: Plan) -> None:
+    """Complete ``plan`` with a model of one block: the decisions live on the expected track,
+    so they are those a chunk of any size would record."""
+    model = CouncilModel(scenario, BLOCK, seed, point=point, first_block=first_block,
+                         collect=False, plan=plan)
+    model.run()
+    release(model)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):        # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Worker processes are forked (they inherit the loaded package and the scenario, so they
+    start in milliseconds); where forking is not the safe default, a run stays in one process."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def default_workers(chunks_to_run: int, workers: int | None = None) -> int:
+    """How many processes run the chunks: ``workers`` if given, else ``$EUCOALITION_WORKERS``,
+    else every usable CPU when at least :data:`PARALLEL_FROM` chunks are left - but one inside
+    a daemonic process (a Dask or multiprocessing worker cannot have children) or where worker
+    processes cannot be forked."""
+    if workers is None:
+        text = os.environ.get(WORKERS_ENV, "").strip()
+        if text:
+            try:
+                workers = int(text)
+            except ValueError:
+                raise InputError(f"must be a whole number, not '{text}'",
+                                 field=WORKERS_ENV) from None
+            if workers < 1:
+                raise InputError("must be at least 1", field=WORKERS_ENV)
+        elif chunks_to_run < PARALLEL_FROM:
+            return 1
+        else:
+            workers = _usable_cpus()
+    elif workers < 1:
+        raise InputError("must be at least 1", field="workers")
+    if multiprocessing.current_process().daemon or not _can_fork():
+        return 1
+    return max(1, min(workers, chunks_to_run))
+
+
+_JOB: tuple | None = None        # (scenario, seed, point, plan) of the worker's run
+
+
+def _start_worker(job: tuple) -> None:
+    global _JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _JOB = job
+
+
+def _worker_chunk(chunk: tuple[int, int]) -> RunOutput:
+    scenario, seed, point, plan = _JOB
+    first_block, size = chunk
+    return run_chunk(scenario, size, seed, point, first_block, plan)
+
+
+def chunk_outputs(scenario: Scenario, chunks: list[tuple[int, int]], seed: int, point: int,
+                  plan: Plan, workers: int) -> Iterator[RunOutput]:
+    """The outputs of ``chunks`` ((first_block, replications) each), in their order, from
+    ``workers`` forked processes; the plan is completed here first if it is not yet."""
+    if not plan.complete:
+        make_plan(scenario, seed, point, chunks[0][0], plan)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_start_worker,
+                      initargs=((scenario, seed, point, plan),)) as pool:
+        yield from pool.imap(_worker_chunk, chunks, chunksize=1)

@@ -1,0 +1,97 @@
+"""A run's chunks in worker processes: the same bytes as one process (kept in memory or
+streamed, with stages, resumed), Ctrl-C stops the workers and keeps the finished chunks, and
+the number of workers is chosen as documented."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pandas as pd
+import pytest
+from helpers import EXPERIMENTS, FLAGSHIP, run_cli
+from helpers import small_spec as small
+
+import model.experiments.workers as workers_module
+from model.errors import InputError
+from model.experiments.results import csv_text
+from model.experiments.run import run_experiment
+from model.experiments.workers import PARALLEL_FROM, WORKERS_ENV, default_workers
+
+SPEC = small(FLAGSHIP, replications=1500, rounds=4)      # six chunks of one block
+
+
+def _same(a, b) -> None:
+    assert a.summary == b.summary
+    pd.testing.assert_frame_equal(a.rounds, b.rounds, check_exact=True)
+    assert csv_text(a.rounds) == csv_text(b.rounds)
+    assert csv_text(a.states) == csv_text(b.states)
+
+
+def test_two_workers_give_the_bytes_of_one_process_streamed_and_in_memory():
+    one = run_experiment(SPEC, chunk=250, workers=1, stream=True)
+    two = run_experiment(SPEC, chunk=250, workers=2, stream=True)
+    _same(one, two)
+    assert one.replications_file.read_bytes() == two.replications_file.read_bytes()
+    kept = run_experiment(SPEC, chunk=250, workers=2, stream=False)
+    _same(one, kept)
+    assert csv_text(kept.replications) == csv_text(
+        run_experiment(SPEC, chunk=250, workers=1, stream=False).replications)
+
+
+def test_a_chain_of_stages_runs_its_stages_on_the_workers_with_the_same_bytes():
+    spec = small(EXPERIMENTS / "aci_determination_then_response.toml", replications=1000,
+                 rounds=3)
+    one, two = (run_experiment(spec, chunk=250, workers=w) for w in (1, 2))
+    _same(one, two)
+    assert csv_text(one.replications) == csv_text(two.replications)
+
+
+def test_an_interrupted_run_on_workers_stops_them_keeps_its_chunks_and_resumes(tmp_path):
+    def stop_after_two_chunks(done, total):
+        if done == 2 * SPEC.rounds:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(SPEC, chunk=250, workers=2, resume_dir=tmp_path, stream=True,
+                       progress=stop_after_two_chunks)
+    assert multiprocessing.active_children() == []          # no worker left running
+    assert len(list(tmp_path.glob("chunk_*.npz"))) == 2
+    assert not (tmp_path / "replications.parquet").exists()
+    resumed = run_experiment(SPEC, chunk=250, workers=2, resume_dir=tmp_path, stream=True)
+    fresh = run_experiment(SPEC, chunk=250, workers=1, stream=True)
+    _same(resumed, fresh)
+    assert resumed.replications_file.read_bytes() == fresh.replications_file.read_bytes()
+
+
+def test_the_number_of_workers(monkeypatch):
+    monkeypatch.setattr(workers_module, "_usable_cpus", lambda: 4)
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert default_workers(PARALLEL_FROM - 1) == 1          # too few chunks to gain
+    assert default_workers(PARALLEL_FROM) == PARALLEL_FROM
+    assert default_workers(40) == 4                          # every usable CPU
+    assert default_workers(40, workers=2) == 2 and default_workers(1, workers=3) == 1
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    assert default_workers(1) == 1 and default_workers(40) == 2
+    assert default_workers(40, workers=3) == 3               # an explicit number wins
+    for bad in ("two", "0"):
+        monkeypatch.setenv(WORKERS_ENV, bad)
+        with pytest.raises(InputError, match=WORKERS_ENV):
+            default_workers(40)
+    with pytest.raises(InputError, match="workers"):
+        default_workers(40, workers=0)
+    monkeypatch.delenv(WORKERS_ENV)
+    # a Dask or multiprocessing worker is daemonic and may not start processes of its own
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert default_workers(40) == 1
+
+
+def test_the_command_line_takes_a_number_of_workers(tmp_path):
+    args = ("run", FLAGSHIP, "--replications", "20000", "--json")      # two chunks
+    one = run_cli(*args, "--workers", "1", "--out", tmp_path / "one").json()
+    two = run_cli(*args, "--workers", "2", "--out", tmp_path / "two").json()
+    assert one == two
+    for name in ("states.csv", "rounds.csv", "summary.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    bad = run_cli(*args, "--workers", "0", "--out", tmp_path / "bad")
+    assert bad.code == 2 and "--workers" in bad.stderr and bad.stderr.count("\n") == 1
+    assert not (tmp_path / "bad").exists()
