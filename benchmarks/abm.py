@@ -5,7 +5,10 @@ the package, warms it with a 250-replication run, then times ``run_experiment`` 
 replications and reports seconds, microseconds per replication and peak resident memory.
 The baseline is the same measurement on another revision of the repository (default: the
 commit before the performance work, checked out into a temporary git worktree), run in the same
-invocation, so the ratios are fair on a noisy machine. Also printed: ``eucoalition run`` at
+invocation, so the ratios are fair on a noisy machine. This code is measured twice: with its
+default number of worker processes (every usable CPU for a run of three chunks or more) and in
+one process; a worker's peak memory is printed beside the run's own (each worker holds one
+chunk at a time). Also printed: ``eucoalition run`` at
 R = 10,000 against the warm API call, both of this code.
 
 Usage: python benchmarks/abm.py [--sizes 10000,100000,1000000] [--baseline REV] [--no-baseline]
@@ -32,20 +35,25 @@ BASELINE = "a5ac719"      # the last commit before issue 13 (same model, same nu
 CHILD = r"""
 import json, resource, sys, time
 from model import run_experiment
-flagship, R = sys.argv[1], int(sys.argv[2])
+flagship, R, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+options = {} if workers == "default" else {"workers": int(workers)}
 run_experiment(flagship, replications=250)                    # warm: imports, params, caches
 start, cpu = time.perf_counter(), time.process_time()
-result = run_experiment(flagship, replications=R)
+result = run_experiment(flagship, replications=R, **options)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 print(json.dumps({"seconds": seconds, "cpu": cpu, "p_adopted": result.summary["p_adopted"],
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_peak_mib":
+                      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
-def measure(root: Path, R: int) -> dict:
-    """One fresh process running the flagship at R replications from the code in ``root``."""
+def measure(root: Path, R: int, workers: str = "default") -> dict:
+    """One fresh process running the flagship at R replications from the code in ``root``
+    (``workers``: "default", or a number of processes - this code only)."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(root / FLAGSHIP), str(R)],
+    env.pop("EUCOALITION_WORKERS", None)
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(root / FLAGSHIP), str(R), workers],
                           cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -77,9 +85,11 @@ def cli_against_api(R: int = 10_000) -> tuple[dict, dict]:
 
 def line(label: str, R: int, m: dict) -> str:
     if "error" in m:
-        return f"{label:>9} R={R:>9,}: {m['error']}"
-    return (f"{label:>9} R={R:>9,}: {m['seconds']:7.2f} s  {m['seconds'] / R * 1e6:6.1f} us/rep  "
-            f"peak {m['peak_mib']:6.0f} MiB  P(adopted) {m['p_adopted']:.4f}")
+        return f"{label:>16} R={R:>9,}: {m['error']}"
+    workers = (f" + workers' peak {m['worker_peak_mib']:4.0f} MiB each"
+               if m.get("worker_peak_mib", 0) > 0 else "")
+    return (f"{label:>16} R={R:>9,}: {m['seconds']:7.2f} s  {m['seconds'] / R * 1e6:6.1f} "
+            f"us/rep  peak {m['peak_mib']:5.0f} MiB{workers}  P(adopted) {m['p_adopted']:.4f}")
 
 
 def main() -> None:
@@ -101,13 +111,16 @@ def main() -> None:
             for R in sizes:
                 new = measure(ROOT, R)
                 print(line("this code", R, new))
+                one = measure(ROOT, R, "1")
+                print(line("  in 1 process", R, one))
                 if old is not None:
                     base = measure(old, R)
                     print(line("baseline", R, base))
                     if "error" not in base and "error" not in new:
-                        print(f"{'':>9} ratio (baseline / this code): time "
-                              f"{base['seconds'] / new['seconds']:.2f}x, peak memory "
-                              f"{base['peak_mib'] / new['peak_mib']:.2f}x")
+                        print(f"{'':>16} ratio (baseline / this code): time "
+                              f"{base['seconds'] / new['seconds']:.2f}x "
+                              f"({base['seconds'] / one['seconds']:.2f}x in 1 process), peak "
+                              f"memory {base['peak_mib'] / new['peak_mib']:.2f}x")
         finally:
             if old is not None:
                 subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT,

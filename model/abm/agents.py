@@ -60,7 +60,8 @@ class MemberState(mesa.Agent):
         states (and replications): ``pressure`` (n, R) and ``pressure_expected`` (n,), sticks
         offset by any solidarity compensation once coercion is visible, plus carrots;
         ``visible`` coercion of the state itself (grievance); ``backlash``, the visible
-        coercion of the other participants."""
+        coercion of the other participants. ``pressure`` is written into one of the model's
+        work arrays: valid until the next call."""
         m = model
         states = m.member_states
         visible = np.array([a.visible_stick for a in states])
@@ -70,7 +71,8 @@ class MemberState(mesa.Agent):
         seen = visible * m.participating
         return {"visible": visible,
                 "backlash": (seen.sum() - seen) / max(int(m.participating.sum()), 1),
-                "pressure": keep[:, None] * m.sticks + m.carrots,
+                "pressure": np.add(np.multiply(keep[:, None], m.sticks, out=m.work[2]),
+                                   m.carrots, out=m.work[2]),
                 "pressure_expected": keep * stick_exp + carrot_exp}
 
     @classmethod
@@ -82,7 +84,7 @@ class MemberState(mesa.Agent):
         stance = np.array([a.stance for a in m.member_states])
         stakes_r = m.stakes_r if np.ndim(m.stakes_r) == 2 else np.asarray(m.stakes_r)[:, None]
         y = utility(m.intercept_r, stance[:, None], stakes_r, f["pressure"],
-                    f["visible"][:, None], m.peers, f["backlash"][:, None], m.shock.T, m.coef_r,
+                    f["visible"][:, None], m.peers, f["backlash"][:, None], m.shock, m.coef_r,
                     m.forces, out=m.work[0], scratch=m.work[1])
         y_exp = utility(m.intercept, stance, np.asarray(m.stakes, dtype=float),
                         f["pressure_expected"], f["visible"], m.peers_expected, f["backlash"],

@@ -138,12 +138,13 @@ class CouncilModel(mesa.Model):
         self.stakes = scenario.stakes(self.exposure)
         self.stakes_r = self._stakes_r()
         n = len(self.all_states)
-        self.shock = self.streams.normal("shock", (n,)) * self._as_column(self.coef_r["shock_sd"])
+        shock = self.streams.normal("shock", (n,)) * self._as_column(self.coef_r["shock_sd"])
+        self.shock = np.ascontiguousarray(shock.T)      # (n, R): each state's row is its own
         self.sticks = np.zeros((n, R))          # China's sticks and carrots felt, per state and
         self.carrots = np.zeros((n, R))         # replication (each state holds its own rows)
         for i, iso in enumerate(self.all_states):
             MemberState(self, i, iso, int(self.populations[i]), float(scenario.stance[i]),
-                        self.shock[:, i], bool(self.participating[i]))
+                        self.shock[i], bool(self.participating[i]))
         self.member_states = self.agents_by_type[MemberState]
         self.agent_of = {a.iso2: a for a in self.member_states}
         self.china = China(self, scenario.strategy, scenario.budget)
@@ -155,7 +156,7 @@ class CouncilModel(mesa.Model):
         self.next_expected = np.zeros((n, 3))
         self.expected_utility = np.zeros(n)
         self.peers = np.zeros((n, R))
-        self.work = np.empty((2, n, R))         # the utilities and a scratch array, reused
+        self.work = np.empty((3, n, R))         # utilities, scratch and pressure, reused
         self.peers_expected = np.zeros(n)
         self.round_block_sums = np.zeros((n, len(self.streams.sizes), len(MEAN_COLUMNS)))
         for action in scenario.actions:
