@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -121,43 +122,75 @@ class ExposureTable:
 
 
 def _year(text: str) -> int:
+    """The reference year of a row: the latest four-digit year in its ``year`` text, so a
+    range or a half-year counts as its last year. Only bare four-digit words count: an
+    estimate written '2024e' reads as no year (0).
+
+    >>> _year("2020-2022"), _year("2025-H1"), _year("2025-01..04"), _year("2024e")
+    (2022, 2025, 2025, 0)
+    """
     digits = [int(t) for t in text.replace("-", " ").replace(";", " ").split() if t.isdigit()
               and len(t) == 4]
     return max(digits) if digits else 0
 
 
-def _newest(rows: pd.DataFrame) -> pd.Series:
+class _Row(NamedTuple):
+    """One exposure row as the selection reads it (taken from the frame once: picking among a
+    state's few rows is plain Python, not a pandas operation per cell)."""
+
+    row: int
+    item: str
+    value: float
+    unit: str
+    year: str
+    ref: int            # the reference year, _year(year)
+    known_from: str
+    confidence: str
+    source: str
+
+
+def _records(frame: pd.DataFrame) -> dict[tuple[str, str, str], list[_Row]]:
+    """The rows of ``frame`` grouped by (sector, indicator, iso2), in the frame's order."""
+    groups: dict[tuple[str, str, str], list[_Row]] = {}
+    columns = (frame[c].tolist() for c in ("sector", "indicator", "iso2", "row", "item", "value",
+                                           "unit", "year", "known_from", "confidence", "source"))
+    for sector, indicator, iso, row, item, value, unit, year, known, conf, source in zip(*columns):
+        groups.setdefault((sector, indicator, iso), []).append(
+            _Row(int(row), item, value, unit, year, _year(year), known, conf, source))
+    return groups
+
+
+def _newest(rows: list[_Row]) -> _Row:
     """The row of the most recent reference year; within a year, the latest vintage (the
-    row known last)."""
-    order = rows.assign(_y=rows["year"].map(_year)).sort_values(["_y", "known_from"],
-                                                                 kind="stable")
-    return rows.loc[order.index[-1]]
+    row known last; of rows known the same day, the last in the file)."""
+    return max(reversed(rows), key=lambda r: (r.ref, r.known_from))
 
 
-def _choose_latest(rows: pd.DataFrame) -> pd.Series:
+def _choose_latest(rows: list[_Row]) -> _Row:
     """The row a 'latest' channel uses among a state's known rows (see the module doc)."""
     latest = _newest(rows)
-    if latest["confidence"] == "UNVERIFIED":
-        sourced = rows[(rows["confidence"] != "UNVERIFIED")
-                       & (rows["year"].map(_year) >= _year(latest["year"]) - SOURCED_WINDOW)]
-        if len(sourced):
+    if latest.confidence == "UNVERIFIED":
+        sourced = [r for r in rows if r.confidence != "UNVERIFIED"
+                   and r.ref >= latest.ref - SOURCED_WINDOW]
+        if sourced:
             return _newest(sourced)
     return latest
 
 
-def _choose_sum(rows: pd.DataFrame) -> pd.DataFrame:
-    """For a 'sum' channel: the latest known row of every item (a plant)."""
-    ordered = rows.sort_values("known_from", kind="stable")
-    return ordered.groupby(ordered["item"].where(ordered["item"] != "", ordered["row"].astype(str)),
-                           sort=True).tail(1)
+def _choose_sum(rows: list[_Row]) -> list[_Row]:
+    """For a 'sum' channel: the latest known row of every item (a plant; a row without an
+    item is an item of its own), in the order the rows became known."""
+    ordered = sorted(rows, key=lambda r: r.known_from)
+    last = {r.item or str(r.row): r for r in ordered}
+    return [r for r in ordered if last[r.item or str(r.row)] is r]
 
 
-def _gdp_for(gdp: pd.DataFrame, year: int) -> pd.Series | None:
+def _gdp_for(gdp: list[_Row], year: int) -> _Row | None:
     """GDP of the same reference year if known, else the latest known (None if none)."""
-    if gdp.empty:
+    if not gdp:
         return None
-    same = gdp[gdp["year"].map(_year) == year]
-    return _newest(same) if len(same) else _choose_latest(gdp)
+    same = [g for g in gdp if g.ref == year]
+    return _newest(same) if same else _choose_latest(gdp)
 
 
 def build_exposures(exposures: pd.DataFrame | None = None,
@@ -192,57 +225,55 @@ def _reads(exposures: pd.DataFrame) -> pd.Series:
                      index=exposures.index)
 
 
-def _cell(ch: Channel, mine: pd.DataFrame, gdp: pd.DataFrame, population: float):
+def _cell(ch: Channel, mine: list[_Row], gdp: list[_Row], population: float):
     """One state's value of one channel from its known rows: (value, unit, years, levels,
     rows used, source) or (None, reason)."""
-    used = _choose_sum(mine) if ch.aggregate == "sum" else mine.loc[[_choose_latest(mine).name]]
-    value = float(used["value"].sum())
-    levels = list(used["confidence"])
-    rows = {int(r) for r in used["row"]}
-    unit = used["unit"].iloc[0]
+    used = _choose_sum(mine) if ch.aggregate == "sum" else [_choose_latest(mine)]
+    # summed as pandas' Series.sum does (NaN as 0, numpy's pairwise order), so a sum over
+    # many plants keeps its last bit
+    value = float(np.nansum(np.array([r.value for r in used])))
+    levels = [r.confidence for r in used]
+    rows = {r.row for r in used}
+    unit = used[0].unit
     if ch.scale == "pct_gdp":
-        g = _gdp_for(gdp, _year(used["year"].iloc[0]))
+        g = _gdp_for(gdp, used[0].ref)
         if g is None:
             return None, "no GDP figure known by then"
-        value = 100.0 * value / float(g["value"])
-        levels.append(g["confidence"])
-        rows.add(int(g["row"]))
-        unit = f"% of GDP ({unit} / GDP EUR bn {g['year']})"
+        value = 100.0 * value / float(g.value)
+        levels.append(g.confidence)
+        rows.add(g.row)
+        unit = f"% of GDP ({unit} / GDP EUR bn {g.year})"
     elif ch.scale == "per_capita":
         value = value / population * 1000.0
         unit = f"{unit} per 1,000 inhabitants"
-    return (value, unit, ";".join(sorted(set(used["year"]))), levels, rows,
-            " | ".join(sorted(set(used["source"])))), ""
+    return (value, unit, ";".join(sorted({r.year for r in used})), levels, rows,
+            " | ".join(sorted({r.source for r in used}))), ""
 
 
 def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
            ref_per_1000: float, as_of: str | None, members: tuple[str, ...]) -> ExposureTable:
     exposures = exposures.assign(known=known_by(exposures["known_from"], as_of))
     exposures = exposures[_reads(exposures) & exposures["iso2"].isin(members)]
-    known = exposures[exposures["known"]]
-    gdp = known[(known["sector"] == "economy") & (known["indicator"] == "gdp_eur_bn")]
-    raw = pd.DataFrame(0.0, index=pd.Index(members, name="iso2"),
-                       columns=[c.name for c in CHANNELS])
+    known = _records(exposures[exposures["known"]])
+    pop = dict(zip(population.index, population.tolist()))
+    raw = np.zeros((len(members), len(CHANNELS)))
     prov, used_rows, no_gdp = [], set(), set()
-    gdp_of = {iso: g for iso, g in gdp.groupby("iso2", sort=False)}
-    none = gdp.iloc[:0]
-    for ch in CHANNELS:
-        rows = known[(known["sector"] == ch.sector) & (known["indicator"] == ch.indicator)]
-        rows_of = {iso: r for iso, r in rows.groupby("iso2", sort=False)}
-        for iso in members:
-            mine = rows_of.get(iso)
+    for j, ch in enumerate(CHANNELS):
+        for i, iso in enumerate(members):
+            mine = known.get((ch.sector, ch.indicator, iso))
             if mine is None:
                 prov.append((iso, ch.name, 0.0, "", "", "not found",
                              "no figure in params/exposures.csv known by then"))
                 continue
-            cell, reason = _cell(ch, mine, gdp_of.get(iso, none), float(population.loc[iso]))
+            cell, reason = _cell(ch, mine, known.get(("economy", "gdp_eur_bn", iso), []),
+                                 float(pop[iso]))
             if cell is None:
-                no_gdp |= {int(r) for r in mine["row"]}
+                no_gdp |= {r.row for r in mine}
                 prov.append((iso, ch.name, 0.0, "", "", "not found", reason))
                 continue
             value, unit, years, levels, rows_used, source = cell
             used_rows |= rows_used
-            raw.loc[iso, ch.name] = value
+            raw[i, j] = value
             prov.append((iso, ch.name, value, unit, years, weakest(levels), source))
     status = ["used" if int(r) in used_rows else "known after as_of" if not k
               else "no GDP known by then" if int(r) in no_gdp else "superseded"
@@ -251,14 +282,15 @@ def _build(exposures: pd.DataFrame, population: pd.Series, ref_pct_gdp: float,
         ["row", "iso2", "sector", "indicator", "item", "value", "unit", "year", "known_from",
          "confidence", "source", "used", "status"]].reset_index(drop=True)
     index = raw.copy()
-    for ch in CHANNELS:
+    for j, ch in enumerate(CHANNELS):
         if ch.scale != "flag":
-            ref = ref_per_1000 if ch.scale == "per_capita" else ref_pct_gdp
-            index[ch.name] = np.log1p(raw[ch.name] / ref)
+            index[:, j] = np.log1p(raw[:, j] / (ref_per_1000 if ch.scale == "per_capita"
+                                                else ref_pct_gdp))
     provenance = pd.DataFrame(prov, columns=["iso2", "channel", "raw", "unit", "year",
                                              "confidence", "source"])
-    return ExposureTable(index=index, raw=raw, provenance=provenance, rows=rows_table,
-                         as_of=as_of)
+    labels = {"index": pd.Index(members, name="iso2"), "columns": channel_names()}
+    return ExposureTable(index=pd.DataFrame(index, **labels), raw=pd.DataFrame(raw, **labels),
+                         provenance=provenance, rows=rows_table, as_of=as_of)
 
 
 def channel_names() -> list[str]:
