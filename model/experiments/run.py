@@ -87,9 +87,19 @@ def _check_memory(replications: int, states: int, streamed: bool, chunk: int,
                          "available: run fewer replications", field="replications")
 
 
+def _chunk_size(chunk: int) -> int:
+    return max(BLOCK, (chunk // BLOCK) * BLOCK)
+
+
+def _n_chunks(total: int, chunk: int) -> int:
+    """How many chunks :func:`_chunks` makes (without listing them: a refused run may ask for
+    more chunks than memory holds)."""
+    return -(-total // _chunk_size(chunk))
+
+
 def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
     """(first_block, replications) of chunks made of whole blocks."""
-    chunk = max(BLOCK, (chunk // BLOCK) * BLOCK)
+    chunk = _chunk_size(chunk)
     out, start = [], 0
     while start < total:
         size = min(chunk, total - start)
@@ -352,7 +362,7 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
     streamed = _streams(spec, stream)
     scenario = resolve(spec)
     _check_memory(spec.replications, len(scenario.all_states), streamed, chunk,
-                  default_workers(len(_chunks(spec.replications, chunk)), workers))
+                  default_workers(_n_chunks(spec.replications, chunk), workers))
     if resume_dir is not None:
         Path(resume_dir).mkdir(parents=True, exist_ok=True)
         _claim_resume_dir(Path(resume_dir), spec, point)

@@ -28,6 +28,7 @@ are used and flagged, never silently promoted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -121,17 +122,18 @@ class ExposureTable:
         return [s for s in self.index.index if s not in set(found["iso2"])]
 
 
+_FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+
 def _year(text: str) -> int:
     """The reference year of a row: the latest four-digit year in its ``year`` text, so a
-    range or a half-year counts as its last year. Only bare four-digit words count: an
-    estimate written '2024e' reads as no year (0).
+    range or a half-year counts as its last year and an estimate ('2024e', NATO's estimate
+    of 2024) as its year (0 if the text has no year).
 
-    >>> _year("2020-2022"), _year("2025-H1"), _year("2025-01..04"), _year("2024e")
-    (2022, 2025, 2025, 0)
+    >>> _year("2020-2022"), _year("2025-H1"), _year("2025-01..04"), _year("2024e"), _year("")
+    (2022, 2025, 2025, 2024, 0)
     """
-    digits = [int(t) for t in text.replace("-", " ").replace(";", " ").split() if t.isdigit()
-              and len(t) == 4]
-    return max(digits) if digits else 0
+    return max((int(t) for t in _FOUR_DIGITS.findall(text)), default=0)
 
 
 class _Row(NamedTuple):

@@ -231,3 +231,16 @@ def test_a_sourced_share_of_a_newer_year_is_the_one_used(rows, value, later, iso
     assert t.raw.loc[iso, "defence"] == value
     assert cell(t, iso, "defence")["confidence"] == confidence
     assert dict(zip(t.rows["row"], t.rows["status"]))[99] == "used"
+
+
+def test_an_estimate_counts_as_its_year_on_the_shipped_defence_rows():
+    """NATO publishes estimates ('2024e'): at the EV-duty vote Belgium's June 2024 estimate of
+    2024 (1.30% of GDP) is the most recent year, not the 2023 estimate dated later (1.13%),
+    and by the flagship's date the 2025 estimate (2.0%) has replaced both."""
+    def belgium(as_of):
+        table = build_exposures(as_of=as_of)
+        cell = table.provenance.set_index(["iso2", "channel"]).loc[("BE", "defence")]
+        return float(table.raw.loc["BE", "defence"]), cell["year"]
+
+    assert belgium("2024-10-04") == (1.30, "2024e (published Jun 2024)")
+    assert belgium("2025-12-01") == (2.0, "2025e (published Aug 2025)")
