@@ -185,6 +185,8 @@ def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarr
 #: Halves of more players than this are cached only a few at a time: one of 22 players holds
 #: 2^22 subsets in several arrays (over 100 MB).
 _LARGE_HALF = 18
+#: count entries per half held at once (int32): the rows of a large half one at a time
+_ROW_BUDGET = 1 << 22
 
 
 def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
@@ -202,6 +204,8 @@ def _clear_layouts() -> None:
     """Forget every cached layout (benchmarks time a first call)."""
     _layout_small.cache_clear()
     _layout_large.cache_clear()
+    _sorted_small.cache_clear()
+    _sorted_large.cache_clear()
 
 
 
@@ -228,6 +232,93 @@ _layout_small = lru_cache(maxsize=256)(_build_layout)
 _layout_large = lru_cache(maxsize=4)(_build_layout)
 _layout.cache_clear = _clear_layouts      # the lru_cache interface the tests and benchmarks use
 _layout.__wrapped__ = _build_layout
+
+
+def _unmerge_levels(order: np.ndarray, m: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per player j: sorted positions, among the subsets of players 0..j, of those without j
+    and of those with j, derived from the final ``order`` (bitmask of each sorted subset).
+
+    The sorted subsets of players 0..j are the sorted subsets of all players restricted to
+    masks below 2^(j+1) (a restriction of one total order). Used when keys are too wide to
+    pack; the packed build records the same positions while it merges.
+    """
+    levels = []
+    current = order
+    for j in range(m - 1, -1, -1):
+        has_j = (current >> j) & 1 == 1
+        without = np.flatnonzero(~has_j)
+        levels.append((without, np.flatnonzero(has_j)))
+        current = current[without]
+    return tuple(levels[::-1])
+
+
+def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
+    """What counting needs of one half: sorted populations, ``offsets`` (first sorted position
+    of each size, binomial sums) and the per-player unmerge positions (:func:`_unmerge_levels`).
+
+    The sorted subsets of players 0..j are the merge of those of players 0..j-1 (a run) and
+    the same run with player j added; both runs keep their order in the merge, so the
+    positions of each run are what folds player j back out (:func:`_member_sums`).
+    """
+    m = len(w)
+    offsets = np.array(list(itertools.accumulate((math.comb(m, s) for s in range(m + 1)),
+                                                 initial=0)),
+                       dtype=np.intp)
+    if ((m + 1) * shift) << m >= 2**63:  # pragma: no cover - keys too wide to pack
+        keys, order = _merged_pairs(w, shift)
+        return keys & (shift - 1), offsets, _unmerge_levels(order, m)
+    packed = np.zeros(1 << m, dtype=np.int64)
+    levels = []
+    for j, wj in enumerate(w):  # as _merged_packed, recording where each run went
+        np.add(packed[:1 << j], ((shift + wj) << m) + (1 << j), out=packed[1 << j:2 << j])
+        merged = packed[:2 << j]
+        merged.sort(kind="stable")
+        has_j = (merged & (1 << j)) != 0
+        levels.append((np.flatnonzero(~has_j), np.flatnonzero(has_j)))
+    pops = (packed >> m) & (shift - 1)
+    return pops, offsets, tuple(levels)
+
+
+def _sorted_half(w: tuple[int, ...], shift: int) -> tuple:
+    """Cached :func:`_build_sorted_half` (large halves a few at a time, as :func:`_layout`)."""
+    return (_sorted_large if len(w) > _LARGE_HALF else _sorted_small)(w, shift)
+
+
+_sorted_small = lru_cache(maxsize=256)(_build_sorted_half)
+_sorted_large = lru_cache(maxsize=4)(_build_sorted_half)
+
+
+class _SortedHalf:
+    """One half's subsets sorted by (size, population), for counting."""
+
+    def __init__(self, members: np.ndarray, pops: np.ndarray, shift: int):
+        self.members = members
+        self.m = len(members)
+        self.pops, self.offsets, self.levels = _sorted_half(
+            tuple(int(v) for v in pops[members]), shift)
+
+
+def _member_sums(values: np.ndarray, levels, bound: int) -> np.ndarray:
+    """(rows, m) int64: entry (r, j) is the sum of ``values[r]`` over the subsets containing
+    player j, ``values`` (rows, 2^m; int32 or int64, entries at most ``bound``) in sorted order.
+
+    Folds out the highest player at each step in sorted order: the subsets without player j
+    and those with j, each taken in merge order, are the same subsets of players 0..j-1 in
+    the same order, so adding the two gathers folds j out (about 2 * 2^m gathers per row, in
+    increasing position, instead of one random gather into bitmask order). int32 stays int32
+    while the doubled partial sums cannot overflow it.
+    """
+    out = np.zeros((values.shape[0], len(levels)), dtype=np.int64)
+    for j in range(len(levels) - 1, -1, -1):
+        if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
+            values = values.astype(np.int64)
+        without, with_j = levels[j]
+        inside = values.take(with_j, axis=1)
+        out[:, j] = inside.sum(axis=1, dtype=np.int64)
+        values = values.take(without, axis=1)
+        values += inside
+        bound *= 2
+    return out
 
 
 class _Half:
@@ -339,26 +430,35 @@ class SwingCounts:
         return int(sum(int(v) for v in self.winning))
 
 
-def _completion_counts(A: _Half, B: _Half, ks: np.ndarray,
-                       ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(K, 2^m) int32 per half, in sorted order: for quota row r and each subset of one half,
-    how many subsets of the other half complete it to a winning coalition of size ``ks[r]``.
+def _completion_rows(A: _SortedHalf, B: _SortedHalf, ks: list[int], ts: list[int],
+                     counts_a: np.ndarray, counts_b: np.ndarray) -> None:
+    """Fill ``counts_a`` (rows, 2^m_A) and ``counts_b`` (rows, 2^m_B), int32 in sorted order:
+    for quota row r and each subset of one half, how many subsets of the other half complete
+    it to a winning coalition of size ``ks[r]``.
 
     Works block by block: for a row of size k, A's subsets of size s meet only B's subsets of
     size k - s, both sorted by population. The smaller block is searched into the larger
-    (:func:`_meet`), which gives both blocks' counts.
+    (:func:`_meet`), which gives both blocks' counts. Every entry is written (the buffers are
+    reused from row to row).
     """
-    counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
-    counts_b = np.zeros((len(ks), len(B.sizes)), dtype=np.int32)
-    for r, (k, t) in enumerate(zip(ks.tolist(), ts.tolist())):
-        for s in range(max(0, k - B.m), min(k, A.m) + 1):
+    for r, (k, t) in enumerate(zip(ks, ts)):
+        s_lo, s_hi = max(0, k - B.m), min(k, A.m)
+        row_a, row_b = counts_a[r], counts_b[r]
+        if s_lo > s_hi:
+            row_a[:] = 0
+            row_b[:] = 0
+            continue
+        row_a[:A.offsets[s_lo]] = 0
+        row_a[A.offsets[s_hi + 1]:] = 0
+        row_b[:B.offsets[k - s_hi]] = 0
+        row_b[B.offsets[k - s_lo + 1]:] = 0
+        for s in range(s_lo, s_hi + 1):
             a0, a1 = A.offsets[s], A.offsets[s + 1]
             b0, b1 = B.offsets[k - s], B.offsets[k - s + 1]
             if a1 - a0 <= b1 - b0:
-                _meet(A.pops[a0:a1], B.pops[b0:b1], t, counts_a[r, a0:a1], counts_b[r, b0:b1])
+                _meet(A.pops[a0:a1], B.pops[b0:b1], t, row_a[a0:a1], row_b[b0:b1])
             else:
-                _meet(B.pops[b0:b1], A.pops[a0:a1], t, counts_b[r, b0:b1], counts_a[r, a0:a1])
-    return counts_a, counts_b
+                _meet(B.pops[b0:b1], A.pops[a0:a1], t, row_b[b0:b1], row_a[a0:a1])
 
 
 def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
@@ -372,7 +472,9 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
     or, for a short query, each count repeated over its run of target positions).
     """
     if len(query) == 0 or len(target) == 0 or int(query[-1]) + int(target[-1]) < t:
-        return  # no pair reaches t (the outputs stay 0)
+        out_query[:] = 0  # no pair reaches t
+        out_target[:] = 0
+        return
     if int(query[0]) + int(target[0]) >= t:  # every pair does
         out_query[:] = len(target)
         out_target[:] = len(query)
@@ -418,17 +520,24 @@ def swing_counts(g: Game) -> SwingCounts:
     ks, ts = _quota_rows(thresholds, kinds)
     if len(ks):
         a_idx, b_idx = _split(n)
-        A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
-        counts_a, counts_b = _completion_counts(A, B, ks, ts)
-        totals = counts_a.sum(axis=1, dtype=np.int64)
-        if not np.array_equal(totals, counts_b.sum(axis=1, dtype=np.int64)):
-            raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
-        for half, counts in ((A, counts_a), (B, counts_b)):
-            # (m, K): winning coalitions of each quota size containing each player of the half
-            inside = _sum_by_member(np.ascontiguousarray(counts.T).take(half.inverse, axis=0))
-            w_in[np.ix_(half.members, ks)] = inside
-        w_out[:, ks] = totals[None, :] - w_in[:, ks]
-        winning[ks] = totals
+        A, B = _SortedHalf(a_idx, pops, shift), _SortedHalf(b_idx, pops, shift)
+        # rows a few at a time, so the count buffers stay small and are reused
+        step = max(1, _ROW_BUDGET // max(1 << A.m, 1 << B.m))
+        counts_a = np.empty((min(step, len(ks)), 1 << A.m), dtype=np.int32)
+        counts_b = np.empty((min(step, len(ks)), 1 << B.m), dtype=np.int32)
+        for r0 in range(0, len(ks), step):
+            rows = ks[r0:r0 + step]
+            ca, cb = counts_a[:len(rows)], counts_b[:len(rows)]
+            _completion_rows(A, B, rows.tolist(), ts[r0:r0 + step].tolist(), ca, cb)
+            totals = ca.sum(axis=1, dtype=np.int64)
+            if not np.array_equal(totals, cb.sum(axis=1, dtype=np.int64)):
+                raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
+            for half, counts, other in ((A, ca, B), (B, cb, A)):
+                # (m, rows): winning coalitions of each quota size containing each player
+                w_in[np.ix_(half.members, rows)] = _member_sums(counts, half.levels,
+                                                                1 << other.m).T
+            winning[rows] = totals
+        w_out[:, ks] = winning[ks][None, :] - w_in[:, ks]
     swings = w_in[:, 1:] - w_out[:, :-1]
     return SwingCounts(tuple(g.states), swings, winning)
 
