@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -252,31 +253,48 @@ def _unmerge_levels(order: np.ndarray, m: int) -> tuple[tuple[np.ndarray, np.nda
     return tuple(levels[::-1])
 
 
+@lru_cache(maxsize=128)
+def _size_offsets(m: int) -> np.ndarray:
+    """First sorted position of each subset size of m players: 0, C(m,0), C(m,0)+C(m,1), ...
+    (m + 2 entries; subsets sorted by size first)."""
+    out = np.array(list(itertools.accumulate((math.comb(m, s) for s in range(m + 1)),
+                                             initial=0)), dtype=np.intp)
+    out.setflags(write=False)
+    return out
+
+
+def _has_bit(packed: np.ndarray, j: int) -> np.ndarray:
+    """Boolean: bit j of each int64, read from its byte (no 64-bit temporary) when the
+    machine is little-endian."""
+    if sys.byteorder != "little":  # pragma: no cover - every supported platform is
+        return (packed & (1 << j)) != 0
+    byte = packed.view(np.uint8)[j >> 3::8]
+    return ((byte >> (j & 7)) & 1).view(np.bool_)
+
+
 def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
     """What counting needs of one half: sorted populations, ``offsets`` (first sorted position
-    of each size, binomial sums) and the per-player unmerge positions (:func:`_unmerge_levels`).
+    of each size) and the per-player unmerge positions (:func:`_unmerge_levels`).
 
     The sorted subsets of players 0..j are the merge of those of players 0..j-1 (a run) and
     the same run with player j added; both runs keep their order in the merge, so the
     positions of each run are what folds player j back out (:func:`_member_sums`).
     """
     m = len(w)
-    offsets = np.array(list(itertools.accumulate((math.comb(m, s) for s in range(m + 1)),
-                                                 initial=0)),
-                       dtype=np.intp)
     if ((m + 1) * shift) << m >= 2**63:  # pragma: no cover - keys too wide to pack
         keys, order = _merged_pairs(w, shift)
-        return keys & (shift - 1), offsets, _unmerge_levels(order, m)
+        return keys & (shift - 1), _size_offsets(m), _unmerge_levels(order, m)
     packed = np.zeros(1 << m, dtype=np.int64)
     levels = []
     for j, wj in enumerate(w):  # as _merged_packed, recording where each run went
         np.add(packed[:1 << j], ((shift + wj) << m) + (1 << j), out=packed[1 << j:2 << j])
         merged = packed[:2 << j]
         merged.sort(kind="stable")
-        has_j = (merged & (1 << j)) != 0
+        has_j = _has_bit(merged, j)
         levels.append((np.flatnonzero(~has_j), np.flatnonzero(has_j)))
-    pops = (packed >> m) & (shift - 1)
-    return pops, offsets, tuple(levels)
+    np.right_shift(packed, m, out=packed)
+    np.bitwise_and(packed, shift - 1, out=packed)
+    return packed, _size_offsets(m), tuple(levels)
 
 
 def _sorted_half(w: tuple[int, ...], shift: int) -> tuple:
@@ -298,25 +316,40 @@ class _SortedHalf:
             tuple(int(v) for v in pops[members]), shift)
 
 
-def _member_sums(values: np.ndarray, levels, bound: int) -> np.ndarray:
+def _member_sums(values: np.ndarray, levels, bound: int, sizes: tuple[int, int]) -> np.ndarray:
     """(rows, m) int64: entry (r, j) is the sum of ``values[r]`` over the subsets containing
-    player j, ``values`` (rows, 2^m; int32 or int64, entries at most ``bound``) in sorted order.
+    player j; ``values`` (rows, 2^m; int32 or int64, entries at most ``bound``) in sorted
+    order, zero outside the subsets whose size is in ``sizes`` (lo, hi).
 
     Folds out the highest player at each step in sorted order: the subsets without player j
     and those with j, each taken in merge order, are the same subsets of players 0..j-1 in
     the same order, so adding the two gathers folds j out (about 2 * 2^m gathers per row, in
-    increasing position, instead of one random gather into bitmask order). int32 stays int32
-    while the doubled partial sums cannot overflow it.
+    increasing position, instead of one random gather into bitmask order). Only sizes that
+    can hold a non-zero value are gathered (the window widens by one size per fold). int32
+    stays int32 while the doubled partial sums cannot overflow it.
     """
-    out = np.zeros((values.shape[0], len(levels)), dtype=np.int64)
+    lo, hi = sizes
+    rows = values.shape[0]
+    out = np.zeros((rows, len(levels)), dtype=np.int64)
     for j in range(len(levels) - 1, -1, -1):
         if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
             values = values.astype(np.int64)
         without, with_j = levels[j]
-        inside = values.take(with_j, axis=1)
+        # subsets of players 0..j-1 in sorted order: sizes lo..hi may be non-zero without j,
+        # sizes lo-1..hi-1 with j (slices of the size blocks; all of them once lo <= 0)
+        off = _size_offsets(j)
+        a0, a1 = off[min(max(lo, 0), j + 1)], off[max(min(hi, j), -1) + 1]
+        b0, b1 = off[min(max(lo - 1, 0), j + 1)], off[max(min(hi - 1, j), -1) + 1]
+        inside = values.take(with_j[b0:b1], axis=1)
         out[:, j] = inside.sum(axis=1, dtype=np.int64)
-        values = values.take(without, axis=1)
-        values += inside
+        folded = np.empty((rows, 1 << j), dtype=values.dtype)
+        folded[:, :a0] = 0
+        folded[:, a1:] = 0
+        # mode "clip" (the positions are in range): with "raise", take copies through a buffer
+        np.take(values, without[a0:a1], axis=1, out=folded[:, a0:a1], mode="clip")
+        folded[:, b0:b1] += inside
+        values = folded
+        lo, hi = lo - 1, min(hi, j)
         bound *= 2
     return out
 
@@ -533,9 +566,11 @@ def swing_counts(g: Game) -> SwingCounts:
             if not np.array_equal(totals, cb.sum(axis=1, dtype=np.int64)):
                 raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
             for half, counts, other in ((A, ca, B), (B, cb, A)):
-                # (m, rows): winning coalitions of each quota size containing each player
+                # (m, rows): winning coalitions of each quota size containing each player;
+                # a half's subsets of size s only complete to k with k - s <= other.m
+                sizes = (max(0, int(rows[0]) - other.m), min(int(rows[-1]), half.m))
                 w_in[np.ix_(half.members, rows)] = _member_sums(counts, half.levels,
-                                                                1 << other.m).T
+                                                                1 << other.m, sizes).T
             winning[rows] = totals
         w_out[:, ks] = winning[ks][None, :] - w_in[:, ks]
     swings = w_in[:, 1:] - w_out[:, :-1]
