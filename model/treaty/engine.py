@@ -515,7 +515,9 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
     lo = np.searchsorted(target, t - query[::-1])  # for the query entries in reverse
     np.subtract(len(target), lo[::-1], out=out_query, casting="unsafe")
     if 2 * len(query) < len(target):  # few steps: repeat each count over its run
-        steps = np.diff(lo, prepend=0, append=len(target))
+        steps = np.empty(len(lo) + 1, dtype=lo.dtype)  # np.diff(lo, prepend=0, append=len)
+        steps[0], steps[-1] = lo[0], len(target) - lo[-1]  # without its per-call overhead
+        np.subtract(lo[1:], lo[:-1], out=steps[1:-1])
         out_target[:] = np.repeat(np.arange(len(query) + 1, dtype=np.int32), steps)
     else:  # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
         out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
