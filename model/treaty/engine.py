@@ -14,8 +14,10 @@ read from the other half's side (interval counting with ``bincount`` and ``cumsu
 many subsets of the first half complete each subset of the second, so per-player counts
 (swings) need one search direction only. For counts the search goes block by block (subsets
 of size s of one half against those of size k - s of the other, the smaller block searched
-into the larger), and per-player sums fold the counts of all quota sizes at once, subsets
-first. Sizes whose threshold is 0 (every coalition wins) or ``never`` (none does), or whose
+into the larger), a few quota sizes at a time in reused buffers, and per-player sums fold
+the counts in sorted order, one player at a time, with the positions each merge step put
+its two runs at (no gather into bitmask order). Sizes whose threshold is 0 (every coalition
+wins) or ``never`` (none does), or whose
 outcome the populations settle (even the k smallest reach the quota, or even the k largest
 miss it), are binomial coefficients. The result is exact: populations are never
 rounded, counts are integers and Shapley-Shubik weights k!(n-k-1)!/n! use Python integers.
@@ -66,7 +68,7 @@ INDEX_COLUMNS = ("banzhaf_absolute", "banzhaf_normalised", "shapley_shubik", "co
 # threshold kinds
 _ZERO, _QUOTA, _NEVER = 0, 1, 2
 #: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (all power indices of
-#: 44 players: a process peak of about 1.1 GiB)
+#: 44 players: a process peak of about 370 MiB)
 MAX_PLAYERS = 44
 
 
@@ -121,7 +123,8 @@ def _settled_kinds(kinds: np.ndarray, thresholds, pops: np.ndarray) -> np.ndarra
 
 def _sum_by_member(values: np.ndarray) -> np.ndarray:
     """(m, K): row j is the sum of ``values`` (2^m, K; subsets on the first axis in bitmask
-    order) over the subsets containing j, in int64.
+    order) over the subsets containing j, in int64 (the fold in bitmask order; counting now
+    folds in sorted order, :func:`_member_sums`).
 
     Folds out the highest bit at each step (about 2 * 2^m additions per column). Subsets
     come first so that both the gather into bitmask order and every fold move whole rows of K
