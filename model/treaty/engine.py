@@ -256,6 +256,29 @@ def _unmerge_levels(order: np.ndarray, m: int) -> tuple[tuple[np.ndarray, np.nda
     return tuple(levels[::-1])
 
 
+def _fold_steps(levels) -> tuple:
+    """The folds of :func:`_member_sums`, highest players first, two at a time.
+
+    For players j and j - 1: the positions, among the sorted subsets of players 0..j, of the
+    four classes (neither, j - 1, j, both), each listed in the sorted order of the subsets of
+    players 0..j-2 (composed from the two players' unmerge positions), with the players the
+    class holds. One gather per class folds both players out: each subset is read once per
+    two players instead of once per player. A lone lowest player folds alone.
+    """
+    steps = []
+    j = len(levels) - 1
+    while j >= 0:
+        without, with_j = levels[j]
+        if j == 0:
+            steps.append(((without, ()), (with_j, (0,))))
+        else:
+            below_without, below_with = levels[j - 1]
+            steps.append(((without[below_without], ()), (without[below_with], (j - 1,)),
+                          (with_j[below_without], (j,)), (with_j[below_with], (j - 1, j))))
+        j -= 2
+    return tuple(steps)
+
+
 @lru_cache(maxsize=128)
 def _size_offsets(m: int) -> np.ndarray:
     """First sorted position of each subset size of m players: 0, C(m,0), C(m,0)+C(m,1), ...
@@ -277,7 +300,8 @@ def _has_bit(packed: np.ndarray, j: int) -> np.ndarray:
 
 def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
     """What counting needs of one half: sorted populations, ``offsets`` (first sorted position
-    of each size) and the per-player unmerge positions (:func:`_unmerge_levels`).
+    of each size) and the folds of its players (:func:`_fold_steps` of the per-player unmerge
+    positions, :func:`_unmerge_levels`).
 
     The sorted subsets of players 0..j are the merge of those of players 0..j-1 (a run) and
     the same run with player j added; both runs keep their order in the merge, so the
@@ -286,7 +310,7 @@ def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
     m = len(w)
     if ((m + 1) * shift) << m >= 2**63:  # pragma: no cover - keys too wide to pack
         keys, order = _merged_pairs(w, shift)
-        return keys & (shift - 1), _size_offsets(m), _unmerge_levels(order, m)
+        return keys & (shift - 1), _size_offsets(m), _fold_steps(_unmerge_levels(order, m))
     packed = np.zeros(1 << m, dtype=np.int64)
     levels = []
     for j, wj in enumerate(w):  # as _merged_packed, recording where each run went
@@ -297,7 +321,7 @@ def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
         levels.append((np.flatnonzero(~has_j), np.flatnonzero(has_j)))
     np.right_shift(packed, m, out=packed)
     np.bitwise_and(packed, shift - 1, out=packed)
-    return packed, _size_offsets(m), tuple(levels)
+    return packed, _size_offsets(m), _fold_steps(levels)
 
 
 def _sorted_half(w: tuple[int, ...], shift: int) -> tuple:
@@ -315,45 +339,53 @@ class _SortedHalf:
     def __init__(self, members: np.ndarray, pops: np.ndarray, shift: int):
         self.members = members
         self.m = len(members)
-        self.pops, self.offsets, self.levels = _sorted_half(
+        self.pops, self.offsets, self.steps = _sorted_half(
             tuple(int(v) for v in pops[members]), shift)
 
 
-def _member_sums(values: np.ndarray, levels, bound: int, sizes: tuple[int, int]) -> np.ndarray:
+def _member_sums(values: np.ndarray, steps, bound: int, sizes: tuple[int, int]) -> np.ndarray:
     """(rows, m) int64: entry (r, j) is the sum of ``values[r]`` over the subsets containing
     player j; ``values`` (rows, 2^m; int32 or int64, entries at most ``bound``) in sorted
     order, zero outside the subsets whose size is in ``sizes`` (lo, hi).
 
-    Folds out the highest player at each step in sorted order: the subsets without player j
-    and those with j, each taken in merge order, are the same subsets of players 0..j-1 in
-    the same order, so adding the two gathers folds j out (about 2 * 2^m gathers per row, in
-    increasing position, instead of one random gather into bitmask order). Only sizes that
-    can hold a non-zero value are gathered (the window widens by one size per fold). int32
-    stays int32 while the doubled partial sums cannot overflow it.
+    Folds out the highest players at each step in sorted order (:func:`_fold_steps`): the
+    subsets of each class, taken in their listed order, are the same subsets of the players
+    below in the same order, so adding the classes' gathers folds the players out (gathers
+    in increasing position, instead of one random gather into bitmask order). Only sizes
+    that can hold a non-zero value are gathered (the window widens by one size per player
+    folded). int32 stays int32 while the partial sums cannot overflow it.
     """
     lo, hi = sizes
     rows = values.shape[0]
-    out = np.zeros((rows, len(levels)), dtype=np.int64)
-    for j in range(len(levels) - 1, -1, -1):
-        if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
+    m = sum(len(classes[-1][1]) for classes in steps)
+    out = np.zeros((rows, m), dtype=np.int64)
+    j = m  # players 0..j-1 are left
+    for classes in steps:
+        width = len(classes[-1][1])  # the last class holds every player of the step
+        j -= width
+        if values.dtype == np.int32 and bound << width > np.iinfo(np.int32).max:
             values = values.astype(np.int64)
-        without, with_j = levels[j]
-        # subsets of players 0..j-1 in sorted order: sizes lo..hi may be non-zero without j,
-        # sizes lo-1..hi-1 with j (slices of the size blocks; all of them once lo <= 0)
         off = _size_offsets(j)
-        a0, a1 = off[min(max(lo, 0), j + 1)], off[max(min(hi, j), -1) + 1]
-        b0, b1 = off[min(max(lo - 1, 0), j + 1)], off[max(min(hi - 1, j), -1) + 1]
-        inside = values.take(with_j[b0:b1], axis=1)
-        out[:, j] = inside.sum(axis=1, dtype=np.int64)
         folded = np.empty((rows, 1 << j), dtype=values.dtype)
-        folded[:, :a0] = 0
-        folded[:, a1:] = 0
-        # mode "clip" (the positions are in range): with "raise", take copies through a buffer
-        np.take(values, without[a0:a1], axis=1, out=folded[:, a0:a1], mode="clip")
-        folded[:, b0:b1] += inside
+        for positions, members in classes:  # the first class holds none of them
+            # subsets of players 0..j-1 of sizes lo - e .. hi - e may be non-zero in a class
+            # of e players (slices of the size blocks)
+            e = len(members)
+            c0, c1 = off[min(max(lo - e, 0), j + 1)], off[max(min(hi - e, j), -1) + 1]
+            if not members:
+                folded[:, :c0] = 0
+                folded[:, c1:] = 0
+                # mode "clip" (positions are in range): "raise" copies through a buffer
+                np.take(values, positions[c0:c1], axis=1, out=folded[:, c0:c1], mode="clip")
+                continue
+            part = values.take(positions[c0:c1], axis=1)
+            total = part.sum(axis=1, dtype=np.int64)
+            for player in members:
+                out[:, player] += total
+            folded[:, c0:c1] += part
         values = folded
-        lo, hi = lo - 1, min(hi, j)
-        bound *= 2
+        lo, hi = lo - width, min(hi, j)
+        bound <<= width
     return out
 
 
@@ -574,7 +606,7 @@ def swing_counts(g: Game) -> SwingCounts:
                 # (m, rows): winning coalitions of each quota size containing each player;
                 # a half's subsets of size s only complete to k with k - s <= other.m
                 sizes = (max(0, int(rows[0]) - other.m), min(int(rows[-1]), half.m))
-                w_in[np.ix_(half.members, rows)] = _member_sums(counts, half.levels,
+                w_in[np.ix_(half.members, rows)] = _member_sums(counts, half.steps,
                                                                 1 << other.m, sizes).T
             winning[rows] = totals
         w_out[:, ks] = winning[ks][None, :] - w_in[:, ks]

@@ -125,17 +125,19 @@ def test_large_council_keeps_the_index_properties():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=11))
 def test_unmerge_positions_recorded_while_merging_equal_those_read_from_the_order(weights):
-    """The packed build's per-player positions (and populations, size offsets) are those of
-    the sorted order: the wide-key fallback reads them from it."""
+    """The packed build's fold positions (and populations, size offsets) are those of the
+    sorted order: the wide-key fallback reads them from it."""
     m, shift = len(weights), _shift(weights)
     keys, order = _merged_pairs(tuple(weights), shift)
-    pops, offsets, levels = engine._build_sorted_half(tuple(weights), shift)
+    pops, offsets, steps = engine._build_sorted_half(tuple(weights), shift)
     assert np.array_equal(pops, keys & (shift - 1))
     assert np.array_equal(offsets, np.searchsorted(keys, np.arange(m + 2) * shift))
-    want = engine._unmerge_levels(order, m)
-    assert len(levels) == len(want) == m
-    for (without, with_j), (want_without, want_with) in zip(levels, want):
-        assert np.array_equal(without, want_without) and np.array_equal(with_j, want_with)
+    want = engine._fold_steps(engine._unmerge_levels(order, m))
+    assert len(steps) == len(want) == (m + 1) // 2
+    for classes, want_classes in zip(steps, want):
+        assert [members for _, members in classes] == [members for _, members in want_classes]
+        for (positions, _), (want_positions, _) in zip(classes, want_classes):
+            assert np.array_equal(positions, want_positions)
 
 
 @settings(max_examples=80, deadline=None)
@@ -155,8 +157,8 @@ def test_member_sums_in_sorted_order_equal_direct_sums(data):
     values = np.array(data.draw(st.lists(st.integers(0, bound), min_size=rows << m,
                                          max_size=rows << m)), dtype=dtype).reshape(rows, -1)
     values[:, (sizes < lo) | (sizes > hi)] = 0
-    _, _, levels = engine._build_sorted_half(tuple(weights), shift)
-    got = engine._member_sums(values, levels, bound, (lo, hi))
+    _, _, steps = engine._build_sorted_half(tuple(weights), shift)
+    got = engine._member_sums(values, steps, bound, (lo, hi))
     assert got.shape == (rows, m) and got.dtype == np.int64
     for j in range(m):
         inside = (order >> j) & 1 == 1
