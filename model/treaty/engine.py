@@ -68,7 +68,7 @@ INDEX_COLUMNS = ("banzhaf_absolute", "banzhaf_normalised", "shapley_shubik", "co
 # threshold kinds
 _ZERO, _QUOTA, _NEVER = 0, 1, 2
 #: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (all power indices of
-#: 44 players: a process peak of about 370 MiB)
+#: 44 players: a process peak of about 340 MiB)
 MAX_PLAYERS = 44
 
 
