@@ -15,7 +15,7 @@ many subsets of the first half complete each subset of the second, so per-player
 (swings) need one search direction only. For counts the search goes block by block (subsets
 of size s of one half against those of size k - s of the other, the smaller block searched
 into the larger), a few quota sizes at a time in reused buffers, and per-player sums fold
-the counts in sorted order, one player at a time, with the positions each merge step put
+the counts in sorted order, two players at a time, with the positions each merge step put
 its two runs at (no gather into bitmask order). Sizes whose threshold is 0 (every coalition
 wins) or ``never`` (none does), or whose
 outcome the populations settle (even the k smallest reach the quota, or even the k largest
