@@ -14,8 +14,10 @@ read from the other half's side (interval counting with ``bincount`` and ``cumsu
 many subsets of the first half complete each subset of the second, so per-player counts
 (swings) need one search direction only. For counts the search goes block by block (subsets
 of size s of one half against those of size k - s of the other, the smaller block searched
-into the larger), and per-player sums fold the counts of all quota sizes at once, subsets
-first. Sizes whose threshold is 0 (every coalition wins) or ``never`` (none does), or whose
+into the larger), a few quota sizes at a time in reused buffers, and per-player sums fold
+the counts in sorted order, two players at a time, with the positions each merge step put
+its two runs at (no gather into bitmask order). Sizes whose threshold is 0 (every coalition
+wins) or ``never`` (none does), or whose
 outcome the populations settle (even the k smallest reach the quota, or even the k largest
 miss it), are binomial coefficients. The result is exact: populations are never
 rounded, counts are integers and Shapley-Shubik weights k!(n-k-1)!/n! use Python integers.
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -65,7 +68,7 @@ INDEX_COLUMNS = ("banzhaf_absolute", "banzhaf_normalised", "shapley_shubik", "co
 # threshold kinds
 _ZERO, _QUOTA, _NEVER = 0, 1, 2
 #: each half enumerates 2^(n/2) subsets; 44 players is 2^22 per half (all power indices of
-#: 44 players: a process peak of about 1.1 GiB)
+#: 44 players: a process peak of about 340 MiB)
 MAX_PLAYERS = 44
 
 
@@ -120,7 +123,8 @@ def _settled_kinds(kinds: np.ndarray, thresholds, pops: np.ndarray) -> np.ndarra
 
 def _sum_by_member(values: np.ndarray) -> np.ndarray:
     """(m, K): row j is the sum of ``values`` (2^m, K; subsets on the first axis in bitmask
-    order) over the subsets containing j, in int64.
+    order) over the subsets containing j, in int64 (the fold in bitmask order; counting now
+    folds in sorted order, :func:`_member_sums`).
 
     Folds out the highest bit at each step (about 2 * 2^m additions per column). Subsets
     come first so that both the gather into bitmask order and every fold move whole rows of K
@@ -185,6 +189,8 @@ def _merged_packed(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarr
 #: Halves of more players than this are cached only a few at a time: one of 22 players holds
 #: 2^22 subsets in several arrays (over 100 MB).
 _LARGE_HALF = 18
+#: count entries per half held at once (int32): the rows of a large half one at a time
+_ROW_BUDGET = 1 << 22
 
 
 def _layout(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, ...]:
@@ -202,6 +208,8 @@ def _clear_layouts() -> None:
     """Forget every cached layout (benchmarks time a first call)."""
     _layout_small.cache_clear()
     _layout_large.cache_clear()
+    _sorted_small.cache_clear()
+    _sorted_large.cache_clear()
 
 
 
@@ -228,6 +236,157 @@ _layout_small = lru_cache(maxsize=256)(_build_layout)
 _layout_large = lru_cache(maxsize=4)(_build_layout)
 _layout.cache_clear = _clear_layouts      # the lru_cache interface the tests and benchmarks use
 _layout.__wrapped__ = _build_layout
+
+
+def _unmerge_levels(order: np.ndarray, m: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per player j: sorted positions, among the subsets of players 0..j, of those without j
+    and of those with j, derived from the final ``order`` (bitmask of each sorted subset).
+
+    The sorted subsets of players 0..j are the sorted subsets of all players restricted to
+    masks below 2^(j+1) (a restriction of one total order). Used when keys are too wide to
+    pack; the packed build records the same positions while it merges.
+    """
+    levels = []
+    current = order
+    for j in range(m - 1, -1, -1):
+        has_j = (current >> j) & 1 == 1
+        without = np.flatnonzero(~has_j)
+        levels.append((without, np.flatnonzero(has_j)))
+        current = current[without]
+    return tuple(levels[::-1])
+
+
+def _fold_steps(levels) -> tuple:
+    """The folds of :func:`_member_sums`, highest players first, two at a time.
+
+    For players j and j - 1: the positions, among the sorted subsets of players 0..j, of the
+    four classes (neither, j - 1, j, both), each listed in the sorted order of the subsets of
+    players 0..j-2 (composed from the two players' unmerge positions), with the players the
+    class holds. One gather per class folds both players out: each subset is read once per
+    two players instead of once per player. A lone lowest player folds alone.
+    """
+    steps = []
+    j = len(levels) - 1
+    while j >= 0:
+        without, with_j = levels[j]
+        if j == 0:
+            steps.append(((without, ()), (with_j, (0,))))
+        else:
+            below_without, below_with = levels[j - 1]
+            steps.append(((without[below_without], ()), (without[below_with], (j - 1,)),
+                          (with_j[below_without], (j,)), (with_j[below_with], (j - 1, j))))
+        j -= 2
+    return tuple(steps)
+
+
+@lru_cache(maxsize=128)
+def _size_offsets(m: int) -> np.ndarray:
+    """First sorted position of each subset size of m players: 0, C(m,0), C(m,0)+C(m,1), ...
+    (m + 2 entries; subsets sorted by size first)."""
+    out = np.array(list(itertools.accumulate((math.comb(m, s) for s in range(m + 1)),
+                                             initial=0)), dtype=np.intp)
+    out.setflags(write=False)
+    return out
+
+
+def _has_bit(packed: np.ndarray, j: int) -> np.ndarray:
+    """Boolean: bit j of each int64, read from its byte (no 64-bit temporary) when the
+    machine is little-endian."""
+    if sys.byteorder != "little":  # pragma: no cover - every supported platform is
+        return (packed & (1 << j)) != 0
+    byte = packed.view(np.uint8)[j >> 3::8]
+    return ((byte >> (j & 7)) & 1).view(np.bool_)
+
+
+def _build_sorted_half(w: tuple[int, ...], shift: int) -> tuple:
+    """What counting needs of one half: sorted populations, ``offsets`` (first sorted position
+    of each size) and the folds of its players (:func:`_fold_steps` of the per-player unmerge
+    positions, :func:`_unmerge_levels`).
+
+    The sorted subsets of players 0..j are the merge of those of players 0..j-1 (a run) and
+    the same run with player j added; both runs keep their order in the merge, so the
+    positions of each run are what folds player j back out (:func:`_member_sums`).
+    """
+    m = len(w)
+    if ((m + 1) * shift) << m >= 2**63:  # pragma: no cover - keys too wide to pack
+        keys, order = _merged_pairs(w, shift)
+        return keys & (shift - 1), _size_offsets(m), _fold_steps(_unmerge_levels(order, m))
+    packed = np.zeros(1 << m, dtype=np.int64)
+    levels = []
+    for j, wj in enumerate(w):  # as _merged_packed, recording where each run went
+        np.add(packed[:1 << j], ((shift + wj) << m) + (1 << j), out=packed[1 << j:2 << j])
+        merged = packed[:2 << j]
+        merged.sort(kind="stable")
+        has_j = _has_bit(merged, j)
+        levels.append((np.flatnonzero(~has_j), np.flatnonzero(has_j)))
+    np.right_shift(packed, m, out=packed)
+    np.bitwise_and(packed, shift - 1, out=packed)
+    return packed, _size_offsets(m), _fold_steps(levels)
+
+
+def _sorted_half(w: tuple[int, ...], shift: int) -> tuple:
+    """Cached :func:`_build_sorted_half` (large halves a few at a time, as :func:`_layout`)."""
+    return (_sorted_large if len(w) > _LARGE_HALF else _sorted_small)(w, shift)
+
+
+_sorted_small = lru_cache(maxsize=256)(_build_sorted_half)
+_sorted_large = lru_cache(maxsize=4)(_build_sorted_half)
+
+
+class _SortedHalf:
+    """One half's subsets sorted by (size, population), for counting."""
+
+    def __init__(self, members: np.ndarray, pops: np.ndarray, shift: int):
+        self.members = members
+        self.m = len(members)
+        self.pops, self.offsets, self.steps = _sorted_half(
+            tuple(int(v) for v in pops[members]), shift)
+
+
+def _member_sums(values: np.ndarray, steps, bound: int, sizes: tuple[int, int]) -> np.ndarray:
+    """(rows, m) int64: entry (r, j) is the sum of ``values[r]`` over the subsets containing
+    player j; ``values`` (rows, 2^m; int32 or int64, entries at most ``bound``) in sorted
+    order, zero outside the subsets whose size is in ``sizes`` (lo, hi).
+
+    Folds out the highest players at each step in sorted order (:func:`_fold_steps`): the
+    subsets of each class, taken in their listed order, are the same subsets of the players
+    below in the same order, so adding the classes' gathers folds the players out (gathers
+    in increasing position, instead of one random gather into bitmask order). Only sizes
+    that can hold a non-zero value are gathered (the window widens by one size per player
+    folded). int32 stays int32 while the partial sums cannot overflow it.
+    """
+    lo, hi = sizes
+    rows = values.shape[0]
+    m = sum(len(classes[-1][1]) for classes in steps)
+    out = np.zeros((rows, m), dtype=np.int64)
+    j = m  # players 0..j-1 are left
+    for classes in steps:
+        width = len(classes[-1][1])  # the last class holds every player of the step
+        j -= width
+        if values.dtype == np.int32 and bound << width > np.iinfo(np.int32).max:
+            values = values.astype(np.int64)
+        off = _size_offsets(j)
+        folded = np.empty((rows, 1 << j), dtype=values.dtype)
+        for positions, members in classes:  # the first class holds none of them
+            # subsets of players 0..j-1 of sizes lo - e .. hi - e may be non-zero in a class
+            # of e players (slices of the size blocks)
+            e = len(members)
+            c0, c1 = off[min(max(lo - e, 0), j + 1)], off[max(min(hi - e, j), -1) + 1]
+            if not members:
+                folded[:, :c0] = 0
+                folded[:, c1:] = 0
+                # mode "clip" (positions are in range): "raise" copies through a buffer
+                np.take(values, positions[c0:c1], axis=1, out=folded[:, c0:c1], mode="clip")
+                continue
+            part = values.take(positions[c0:c1], axis=1)
+            total = part.sum(axis=1, dtype=np.int64)
+            for player in members:
+                out[:, player] += total
+            folded[:, c0:c1] += part
+        values = folded
+        lo, hi = lo - width, min(hi, j)
+        bound <<= width
+    return out
 
 
 class _Half:
@@ -339,26 +498,35 @@ class SwingCounts:
         return int(sum(int(v) for v in self.winning))
 
 
-def _completion_counts(A: _Half, B: _Half, ks: np.ndarray,
-                       ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(K, 2^m) int32 per half, in sorted order: for quota row r and each subset of one half,
-    how many subsets of the other half complete it to a winning coalition of size ``ks[r]``.
+def _completion_rows(A: _SortedHalf, B: _SortedHalf, ks: list[int], ts: list[int],
+                     counts_a: np.ndarray, counts_b: np.ndarray) -> None:
+    """Fill ``counts_a`` (rows, 2^m_A) and ``counts_b`` (rows, 2^m_B), int32 in sorted order:
+    for quota row r and each subset of one half, how many subsets of the other half complete
+    it to a winning coalition of size ``ks[r]``.
 
     Works block by block: for a row of size k, A's subsets of size s meet only B's subsets of
     size k - s, both sorted by population. The smaller block is searched into the larger
-    (:func:`_meet`), which gives both blocks' counts.
+    (:func:`_meet`), which gives both blocks' counts. Every entry is written (the buffers are
+    reused from row to row).
     """
-    counts_a = np.zeros((len(ks), len(A.sizes)), dtype=np.int32)
-    counts_b = np.zeros((len(ks), len(B.sizes)), dtype=np.int32)
-    for r, (k, t) in enumerate(zip(ks.tolist(), ts.tolist())):
-        for s in range(max(0, k - B.m), min(k, A.m) + 1):
+    for r, (k, t) in enumerate(zip(ks, ts)):
+        s_lo, s_hi = max(0, k - B.m), min(k, A.m)
+        row_a, row_b = counts_a[r], counts_b[r]
+        if s_lo > s_hi:
+            row_a[:] = 0
+            row_b[:] = 0
+            continue
+        row_a[:A.offsets[s_lo]] = 0
+        row_a[A.offsets[s_hi + 1]:] = 0
+        row_b[:B.offsets[k - s_hi]] = 0
+        row_b[B.offsets[k - s_lo + 1]:] = 0
+        for s in range(s_lo, s_hi + 1):
             a0, a1 = A.offsets[s], A.offsets[s + 1]
             b0, b1 = B.offsets[k - s], B.offsets[k - s + 1]
             if a1 - a0 <= b1 - b0:
-                _meet(A.pops[a0:a1], B.pops[b0:b1], t, counts_a[r, a0:a1], counts_b[r, b0:b1])
+                _meet(A.pops[a0:a1], B.pops[b0:b1], t, row_a[a0:a1], row_b[b0:b1])
             else:
-                _meet(B.pops[b0:b1], A.pops[a0:a1], t, counts_b[r, b0:b1], counts_a[r, a0:a1])
-    return counts_a, counts_b
+                _meet(B.pops[b0:b1], A.pops[a0:a1], t, row_b[b0:b1], row_a[a0:a1])
 
 
 def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
@@ -372,7 +540,9 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
     or, for a short query, each count repeated over its run of target positions).
     """
     if len(query) == 0 or len(target) == 0 or int(query[-1]) + int(target[-1]) < t:
-        return  # no pair reaches t (the outputs stay 0)
+        out_query[:] = 0  # no pair reaches t
+        out_target[:] = 0
+        return
     if int(query[0]) + int(target[0]) >= t:  # every pair does
         out_query[:] = len(target)
         out_target[:] = len(query)
@@ -380,7 +550,9 @@ def _meet(query: np.ndarray, target: np.ndarray, t: int, out_query: np.ndarray,
     lo = np.searchsorted(target, t - query[::-1])  # for the query entries in reverse
     np.subtract(len(target), lo[::-1], out=out_query, casting="unsafe")
     if 2 * len(query) < len(target):  # few steps: repeat each count over its run
-        steps = np.diff(lo, prepend=0, append=len(target))
+        steps = np.empty(len(lo) + 1, dtype=lo.dtype)  # np.diff(lo, prepend=0, append=len)
+        steps[0], steps[-1] = lo[0], len(target) - lo[-1]  # without its per-call overhead
+        np.subtract(lo[1:], lo[:-1], out=steps[1:-1])
         out_target[:] = np.repeat(np.arange(len(query) + 1, dtype=np.int32), steps)
     else:  # int64 cumsum, then one cast (a cumsum written straight into int32 is slower)
         out_target[:] = np.cumsum(np.bincount(lo, minlength=len(target) + 1)[:len(target)])
@@ -418,17 +590,26 @@ def swing_counts(g: Game) -> SwingCounts:
     ks, ts = _quota_rows(thresholds, kinds)
     if len(ks):
         a_idx, b_idx = _split(n)
-        A, B = _Half(a_idx, pops, shift), _Half(b_idx, pops, shift)
-        counts_a, counts_b = _completion_counts(A, B, ks, ts)
-        totals = counts_a.sum(axis=1, dtype=np.int64)
-        if not np.array_equal(totals, counts_b.sum(axis=1, dtype=np.int64)):
-            raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
-        for half, counts in ((A, counts_a), (B, counts_b)):
-            # (m, K): winning coalitions of each quota size containing each player of the half
-            inside = _sum_by_member(np.ascontiguousarray(counts.T).take(half.inverse, axis=0))
-            w_in[np.ix_(half.members, ks)] = inside
-        w_out[:, ks] = totals[None, :] - w_in[:, ks]
-        winning[ks] = totals
+        A, B = _SortedHalf(a_idx, pops, shift), _SortedHalf(b_idx, pops, shift)
+        # rows a few at a time, so the count buffers stay small and are reused
+        step = max(1, _ROW_BUDGET // max(1 << A.m, 1 << B.m))
+        counts_a = np.empty((min(step, len(ks)), 1 << A.m), dtype=np.int32)
+        counts_b = np.empty((min(step, len(ks)), 1 << B.m), dtype=np.int32)
+        for r0 in range(0, len(ks), step):
+            rows = ks[r0:r0 + step]
+            ca, cb = counts_a[:len(rows)], counts_b[:len(rows)]
+            _completion_rows(A, B, rows.tolist(), ts[r0:r0 + step].tolist(), ca, cb)
+            totals = ca.sum(axis=1, dtype=np.int64)
+            if not np.array_equal(totals, cb.sum(axis=1, dtype=np.int64)):
+                raise AssertionError("meet-in-the-middle counts disagree")  # pragma: no cover
+            for half, counts, other in ((A, ca, B), (B, cb, A)):
+                # (m, rows): winning coalitions of each quota size containing each player;
+                # a half's subsets of size s only complete to k with k - s <= other.m
+                sizes = (max(0, int(rows[0]) - other.m), min(int(rows[-1]), half.m))
+                w_in[np.ix_(half.members, rows)] = _member_sums(counts, half.steps,
+                                                                1 << other.m, sizes).T
+            winning[rows] = totals
+        w_out[:, ks] = winning[ks][None, :] - w_in[:, ks]
     swings = w_in[:, 1:] - w_out[:, :-1]
     return SwingCounts(tuple(g.states), swings, winning)
 

@@ -120,3 +120,58 @@ def test_large_council_keeps_the_index_properties():
     sc = swing_counts(g)
     assert (sc.swings >= 0).all() and sc.winning_coalitions == frame.attrs["winning_coalitions"]
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=11))
+def test_unmerge_positions_recorded_while_merging_equal_those_read_from_the_order(weights):
+    """The packed build's fold positions (and populations, size offsets) are those of the
+    sorted order: the wide-key fallback reads them from it."""
+    m, shift = len(weights), _shift(weights)
+    keys, order = _merged_pairs(tuple(weights), shift)
+    pops, offsets, steps = engine._build_sorted_half(tuple(weights), shift)
+    assert np.array_equal(pops, keys & (shift - 1))
+    assert np.array_equal(offsets, np.searchsorted(keys, np.arange(m + 2) * shift))
+    want = engine._fold_steps(engine._unmerge_levels(order, m))
+    assert len(steps) == len(want) == (m + 1) // 2
+    for classes, want_classes in zip(steps, want):
+        assert [members for _, members in classes] == [members for _, members in want_classes]
+        for (positions, _), (want_positions, _) in zip(classes, want_classes):
+            assert np.array_equal(positions, want_positions)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_member_sums_in_sorted_order_equal_direct_sums(data):
+    """Row r, player j: the sum over the subsets containing j, for values in sorted order that
+    are zero outside a window of sizes, also when int32 must widen."""
+    weights = data.draw(st.lists(st.integers(0, 50), min_size=0, max_size=9))
+    m, shift = len(weights), _shift(weights)
+    rows = data.draw(st.integers(1, 3))
+    lo = data.draw(st.integers(0, m))
+    hi = data.draw(st.integers(lo, m))
+    dtype = data.draw(st.sampled_from([np.int32, np.int64]))
+    bound = data.draw(st.sampled_from([3, 2**20, 2**31 - 1]))
+    _, order = _merged_pairs(tuple(weights), shift)
+    sizes = np.array([bin(int(mask)).count("1") for mask in order])
+    values = np.array(data.draw(st.lists(st.integers(0, bound), min_size=rows << m,
+                                         max_size=rows << m)), dtype=dtype).reshape(rows, -1)
+    values[:, (sizes < lo) | (sizes > hi)] = 0
+    _, _, steps = engine._build_sorted_half(tuple(weights), shift)
+    got = engine._member_sums(values, steps, bound, (lo, hi))
+    assert got.shape == (rows, m) and got.dtype == np.int64
+    for j in range(m):
+        inside = (order >> j) & 1 == 1
+        assert got[:, j].tolist() == [sum(int(v) for v in row[inside]) for row in values]
+
+
+@settings(max_examples=40, deadline=None)
+@given(quota_games(max_n=10))
+def test_counting_rows_one_at_a_time_changes_no_count(g):
+    """Large halves count one quota size at a time (reused buffers, a size window per row);
+    forcing that on small games gives the counts of all rows at once."""
+    together = swing_counts(g)
+    with mock.patch.object(engine, "_ROW_BUDGET", 1):
+        one_by_one = swing_counts(g)
+    assert np.array_equal(together.swings, one_by_one.swings)
+    assert np.array_equal(together.winning, one_by_one.winning)
