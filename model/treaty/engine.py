@@ -121,37 +121,6 @@ def _settled_kinds(kinds: np.ndarray, thresholds, pops: np.ndarray) -> np.ndarra
 # meet-in-the-middle machinery
 # --------------------------------------------------------------------------------------------
 
-def _sum_by_member(values: np.ndarray) -> np.ndarray:
-    """(m, K): row j is the sum of ``values`` (2^m, K; subsets on the first axis in bitmask
-    order) over the subsets containing j, in int64 (the fold in bitmask order; counting now
-    folds in sorted order, :func:`_member_sums`).
-
-    Folds out the highest bit at each step (about 2 * 2^m additions per column). Subsets
-    come first so that both the gather into bitmask order and every fold move whole rows of K
-    values (one cache line) rather than K scattered values; int32 input stays int32 while
-    the doubled partial sums cannot overflow it.
-    """
-    values = np.asarray(values)
-    if values.dtype not in (np.int32, np.int64):
-        values = values.astype(np.int64)
-    m = int(values.shape[0]).bit_length() - 1
-    width = values.shape[1]
-    out = np.zeros((m, width), dtype=np.int64)
-    bound = int(values.max()) if values.size else 0
-    for j in range(m - 1, -1, -1):
-        half = 1 << j
-        if values.dtype == np.int32 and 2 * bound > np.iinfo(np.int32).max:
-            values = values.astype(np.int64)
-        low, high = values[:half], values[half:]
-        # column sums in int64 (numpy's default for int32), over blocks of 8 rows first
-        blocks = 8 if half % 8 == 0 else 1
-        out[j] = high.reshape(-1, blocks * width).sum(axis=0, dtype=np.int64).reshape(
-            blocks, width).sum(axis=0)
-        values = low + high
-        bound *= 2
-    return out
-
-
 def _merged_pairs(w: tuple[int, ...], shift: int) -> tuple[np.ndarray, np.ndarray]:
     """Keys and bitmask indices of all subsets, stably sorted by key, by repeated merging.
 
