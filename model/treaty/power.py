@@ -128,11 +128,16 @@ def _probabilities(probabilities, states: tuple[str, ...]) -> dict[str, np.ndarr
         missing = [s for s in states if s not in probabilities.index]
         if missing:
             raise InputError(f"no probabilities for {', '.join(missing)}", field="probabilities")
+        if not probabilities.index.is_unique:
+            twice = probabilities.index[probabilities.index.duplicated()][0]
+            raise InputError(f"more than one row of probabilities for {twice}",
+                             field="probabilities")
+        rows = probabilities.loc[list(states)]
         out = {}
         for col in PROBABILITY_COLUMNS:
             if col in probabilities.columns:
-                out[col] = np.array([_probability_value(probabilities.at[s, col], s, col)
-                                     for s in states])
+                out[col] = np.array([_probability_value(v, s, col)
+                                     for v, s in zip(rows[col].tolist(), states)])
             else:
                 out[col] = np.zeros(n)
         sums = sum(out[c] for c in PROBABILITY_COLUMNS)
