@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from ..treaty.positions import AGAINST, FOR
-from .behaviour import utility, vote_probabilities
+from .behaviour import utility, vote_probabilities, vote_probability_planes
 from .levers import get_lever
 from .strategies import Allocation, PlanContext, get_strategy
 
@@ -90,8 +90,8 @@ class MemberState(mesa.Agent):
                         f["pressure_expected"], f["visible"], m.peers_expected, f["backlash"],
                         0.0, m.coef, m.forces)
         r, c = m.coef_r, m.coef
-        vote_probabilities(y, r["cut_low"], r["cut_high"], out=m.next_probabilities,
-                           scratch=m.work[1])
+        vote_probability_planes(y, r["cut_low"], r["cut_high"], out=m.next_planes,
+                                scratch=m.work[1])
         m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[:] = y_exp
 

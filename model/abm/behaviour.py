@@ -16,7 +16,7 @@ from scipy.special import expit
 
 from ..treaty.positions import ABSTAIN, AGAINST, CHOICES, FOR
 
-__all__ = ["COLUMNS", "utility", "vote_probabilities", "sample_votes"]
+__all__ = ["COLUMNS", "utility", "vote_probabilities", "vote_probability_planes", "sample_votes"]
 
 #: Column order of probability arrays: the canonical order of the choices (for, abstain,
 #: against; :data:`model.treaty.positions.CHOICES`).
@@ -59,6 +59,17 @@ def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock,
     return np.add(y, shock, out=y)
 
 
+def _ordered_logit(y, cut_low, cut_high, p_for, p_abstain, p_against, scratch) -> None:
+    """Write P(for), P(abstain), P(against) of utilities ``y`` into the three given arrays
+    (the one arithmetic both layouts below share)."""
+    if not np.all(np.asarray(cut_low) < np.asarray(cut_high)):
+        raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
+    expit(np.subtract(cut_low, y, out=scratch), out=p_against)
+    p_not_for = expit(np.subtract(cut_high, y, out=scratch), out=scratch)
+    np.subtract(1.0, p_not_for, out=p_for)
+    np.subtract(p_not_for, p_against, out=p_abstain)
+
+
 def vote_probabilities(y, cut_low: float, cut_high: float, out: np.ndarray | None = None,
                        scratch: np.ndarray | None = None) -> np.ndarray:
     """Ordered-logit probabilities, last axis (for, abstain, against).
@@ -66,17 +77,23 @@ def vote_probabilities(y, cut_low: float, cut_high: float, out: np.ndarray | Non
     Requires ``cut_low < cut_high``; every row sums to one. ``out`` (shape ``(*y.shape, 3)``)
     and ``scratch`` (``y``'s shape) let a caller reuse its memory.
     """
-    if not np.all(np.asarray(cut_low) < np.asarray(cut_high)):
-        raise ValueError(f"cut_low ({cut_low}) must be below cut_high ({cut_high})")
     y = np.asarray(y, dtype=float)
     shape = np.broadcast_shapes(y.shape, np.shape(cut_low), np.shape(cut_high))
     if out is None:
         out = np.empty((*shape, 3))
-    p_against = out[..., AGAINST]
-    expit(np.subtract(cut_low, y, out=scratch), out=p_against)
-    p_not_for = expit(np.subtract(cut_high, y, out=scratch), out=scratch)
-    np.subtract(1.0, p_not_for, out=out[..., FOR])
-    np.subtract(p_not_for, p_against, out=out[..., ABSTAIN])
+    _ordered_logit(y, cut_low, cut_high, out[..., FOR], out[..., ABSTAIN], out[..., AGAINST],
+                   scratch)
+    return out
+
+
+def vote_probability_planes(y, cut_low, cut_high, out: np.ndarray,
+                            scratch: np.ndarray) -> np.ndarray:
+    """The same probabilities as :func:`vote_probabilities`, to the bit, as three contiguous
+    planes ``out[FOR]``, ``out[ABSTAIN]``, ``out[AGAINST]`` (shape ``(3, *y.shape)``): the
+    layout the model keeps over states and replications, where every operation reads and
+    writes whole arrays instead of every third number."""
+    _ordered_logit(np.asarray(y, dtype=float), cut_low, cut_high, out[FOR], out[ABSTAIN],
+                   out[AGAINST], scratch)
     return out
 
 

@@ -23,11 +23,12 @@ import numpy as np
 __all__ = ["block_sums", "add_blocks"]
 
 
-def block_sums(values: np.ndarray, sizes: list[int]) -> np.ndarray:
-    """Sums of ``values`` (axis 1 over the replications) per block of ``sizes``: the shape of
-    ``values`` with axis 1 of length ``len(sizes)``."""
+def block_sums(values: np.ndarray, sizes: list[int], axis: int = 1) -> np.ndarray:
+    """Sums of ``values`` (``axis`` over the replications) per block of ``sizes``: the shape
+    of ``values`` with that axis of length ``len(sizes)``. The sums do not depend on the
+    memory layout of ``values`` (tests check it)."""
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-    return np.add.reduceat(values, starts, axis=1)
+    return np.add.reduceat(values, starts, axis=axis)
 
 
 def add_blocks(sums: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:

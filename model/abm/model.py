@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..treaty.pivotal import pivotal_states, tally
-from ..treaty.positions import ABSENT
+from ..treaty.positions import ABSENT, AGAINST, FOR
 from .agents import China, Commission, MemberState
 from .behaviour import COLUMNS, sample_votes
 from .blocks import add_blocks, block_sums
@@ -150,9 +150,9 @@ class CouncilModel(mesa.Model):
         self.china = China(self, scenario.strategy, scenario.budget)
         self.commission = Commission(self, scenario.levers, scenario.respond_below,
                                      scenario.lever_lags)
-        self.probabilities = np.zeros((n, R, 3))
+        self.planes = np.zeros((3, n, R))        # P(for), P(abstain), P(against) per state
         self.expected = np.zeros((n, 3))
-        self.next_probabilities = np.zeros((n, R, 3))
+        self.next_planes = np.zeros((3, n, R))   # and replication (behaviour.COLUMNS)
         self.next_expected = np.zeros((n, 3))
         self.expected_utility = np.zeros(n)
         self.peers = np.zeros((n, R))
@@ -254,7 +254,7 @@ class CouncilModel(mesa.Model):
     # --- dynamics --------------------------------------------------------------------------
     def _update_peers(self) -> None:
         pops = self.populations.astype(float) * self.participating
-        net = self.probabilities[..., 0] - self.probabilities[..., 2]        # (n, R)
+        net = self.planes[FOR] - self.planes[AGAINST]                          # (n, R)
         weighted = np.multiply(pops[:, None], net, out=net)                   # in place: the
         total = weighted.sum(axis=0)                                           # same arithmetic,
         others = pops.sum() - pops                                             # fewer arrays
@@ -267,7 +267,7 @@ class CouncilModel(mesa.Model):
     def _deliberate(self) -> None:
         self._update_peers()
         MemberState.deliberate_all(self)
-        self.probabilities, self.next_probabilities = self.next_probabilities, self.probabilities
+        self.planes, self.next_planes = self.next_planes, self.planes
         self.expected, self.next_expected = self.next_expected.copy(), self.expected
 
     def step(self) -> None:
@@ -281,11 +281,21 @@ class CouncilModel(mesa.Model):
             self.datacollector.collect(self)
         self.round += 1
 
+    @property
+    def probabilities(self) -> np.ndarray:
+        """(n, R, 3) this round's P(for), P(abstain), P(against) per state and replication (a
+        copy in that layout; the model keeps them as planes)."""
+        return np.ascontiguousarray(self.planes.transpose(1, 2, 0))
+
+    def _probability_sums(self) -> np.ndarray:
+        """(n, blocks, 3) the probabilities summed per block of replications."""
+        return block_sums(self.planes, self.streams.sizes, axis=2).transpose(1, 2, 0)
+
     def _sum_round(self) -> None:
         """This round's sums per block of what rounds.csv averages (MEAN_COLUMNS), per state."""
         sizes = self.streams.sizes
         self.round_block_sums = np.concatenate(
-            [block_sums(self.probabilities, sizes), block_sums(self.sticks, sizes)[..., None],
+            [self._probability_sums(), block_sums(self.sticks, sizes)[..., None],
              block_sums(self.carrots, sizes)[..., None]], axis=-1)
 
     def rounds_table(self) -> tuple[pd.DataFrame, np.ndarray]:
@@ -301,7 +311,7 @@ class CouncilModel(mesa.Model):
         """Sample every replication's vote; return votes (R, n), outcomes (R,), pivotal (n, R)."""
         n = len(self.all_states)
         u = self.streams.uniform("vote", (n,))                                        # (R, n)
-        votes = sample_votes(self.probabilities.transpose(1, 0, 2), u)
+        votes = sample_votes(self.planes.transpose(2, 1, 0), u)
         votes[:, ~self.participating] = ABSENT
         camps = tally(votes, self.populations)
         outcomes = self.rule.outcome_index(camps)
@@ -330,7 +340,7 @@ class CouncilModel(mesa.Model):
         records, sums = self.rounds_table()
         return RunOutput(
             states=list(self.all_states), outcomes=np.asarray(outcomes, dtype=np.int8),
-            votes=votes, probability_sums=block_sums(self.probabilities, self.streams.sizes),
+            votes=votes, probability_sums=self._probability_sums(),
             pivotal_counts=pivotal.sum(axis=1), expected=self.expected.copy(),
             round_records=records, round_sums=sums, china_log=self.china.log,
             levers_used=dict(self.commission.active),

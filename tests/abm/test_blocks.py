@@ -34,3 +34,16 @@ def test_add_blocks_leaves_the_running_total_alone():
     total = np.array([[1.0, 2.0]])
     out = add_blocks(np.ones((1, 3, 2)), total)
     assert out.tolist() == [[4.0, 5.0]] and total.tolist() == [[1.0, 2.0]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 300), min_size=1, max_size=8), st.integers(1, 30),
+       st.integers(0, 2**32 - 1))
+def test_block_sums_do_not_depend_on_the_layout(sizes, n, seed):
+    """The model keeps probabilities as planes (3, n, R) where they used to be (n, R, 3): the
+    block sums must be the same bits in either layout."""
+    rng = np.random.default_rng(seed)
+    values = rng.random((n, sum(sizes), 3)) * 10.0 ** rng.integers(-3, 4, size=(n, 1, 3))
+    planes = np.ascontiguousarray(values.transpose(2, 0, 1))
+    assert np.array_equal(block_sums(planes, sizes, axis=2).transpose(1, 2, 0),
+                          block_sums(values, sizes))
