@@ -12,7 +12,7 @@ speed-up of the sweep cannot exceed it.
 
 Usage::
 
-    .venv/bin/python benchmarks/sweep.py [--points 8] [--replications 1000] [--rounds 12]
+    .venv/bin/python benchmarks/sweep.py [--points 64] [--replications 10000] [--rounds 12]
 """
 
 from __future__ import annotations
