@@ -39,7 +39,7 @@ from .resolve import resolve
 from .results import ExperimentResult, manifest, summarise, user_tables
 from .spec import ExperimentSpec, spec_and_path
 from .stages import run_stages
-from .workers import chunk_outputs, default_workers, run_chunk
+from .workers import WORKERS_ENV, chunk_outputs, default_workers, run_chunk
 
 __all__ = ["run_experiment", "DEFAULT_CHUNK", "memory_needed", "available_memory"]
 
@@ -77,14 +77,28 @@ def available_memory() -> int | None:
         return None
 
 
-def _check_memory(replications: int, states: int, streamed: bool, chunk: int,
-                  workers: int) -> None:
-    need = memory_needed(replications, states, chunk, streamed=streamed, workers=workers)
+def _workers_that_fit(replications: int, states: int, streamed: bool, chunk: int,
+                      workers: int | None) -> int:
+    """The number of worker processes the run uses, checked against the memory available:
+    the default number is lowered until the run fits (each worker holds a chunk); a number
+    the user chose (``workers`` or ``$EUCOALITION_WORKERS``) is kept or refused."""
+    chosen = workers is not None or bool(os.environ.get(WORKERS_ENV, "").strip())
+    n = default_workers(_n_chunks(replications, chunk), workers)
     have = available_memory()
-    if have is not None and need > have:
-        raise InputError(f"{replications:,} replications would need about "
-                         f"{need / 2**30:,.1f} GiB of memory; {have / 2**30:,.1f} GiB is "
-                         "available: run fewer replications", field="replications")
+
+    def need(k: int) -> int:
+        return memory_needed(replications, states, chunk, streamed=streamed, workers=k)
+
+    while have is not None and need(n) > have and n > 1 and not chosen:
+        n -= 1
+    if have is not None and need(n) > have:
+        hint = ("run fewer replications or fewer workers (--workers, "
+                f"${WORKERS_ENV})" if n > 1 else "run fewer replications")
+        raise InputError(f"{replications:,} replications on {n} worker process(es) would need "
+                         f"about {need(n) / 2**30:,.1f} GiB of memory; "
+                         f"{have / 2**30:,.1f} GiB is available: {hint}",
+                         field="workers" if n > 1 else "replications")
+    return n
 
 
 def _chunk_size(chunk: int) -> int:
@@ -361,8 +375,8 @@ def run_experiment(path_or_spec, replications: int | None = None, seed: int | No
         raise InputError("replications must be at least 1", field="replications")
     streamed = _streams(spec, stream)
     scenario = resolve(spec)
-    _check_memory(spec.replications, len(scenario.all_states), streamed, chunk,
-                  default_workers(_n_chunks(spec.replications, chunk), workers))
+    workers = _workers_that_fit(spec.replications, len(scenario.all_states), streamed, chunk,
+                                workers)
     if resume_dir is not None:
         Path(resume_dir).mkdir(parents=True, exist_ok=True)
         _claim_resume_dir(Path(resume_dir), spec, point)

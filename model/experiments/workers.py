@@ -18,7 +18,11 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 
 from ..abm.model import CouncilModel, RunOutput
 from ..abm.plan import Plan
@@ -109,8 +113,12 @@ _JOB: tuple | None = None        # (scenario, seed, point, plan) of the worker's
 
 
 def _start_worker(job: tuple) -> None:
+    """A worker ignores Ctrl-C (the run's process handles it) and writes to the real standard
+    streams, not to whatever the parent had redirected them to (a progress bar's, whose lock
+    another thread may have held at the fork)."""
     global _JOB
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     _JOB = job
 
 
@@ -123,10 +131,29 @@ def _worker_chunk(chunk: tuple[int, int]) -> RunOutput:
 def chunk_outputs(scenario: Scenario, chunks: list[tuple[int, int]], seed: int, point: int,
                   plan: Plan, workers: int) -> Iterator[RunOutput]:
     """The outputs of ``chunks`` ((first_block, replications) each), in their order, from
-    ``workers`` forked processes; the plan is completed here first if it is not yet."""
+    ``workers`` forked processes; the plan is completed here first if it is not yet. At most
+    two chunks per worker are in flight, so finished outputs do not pile up. A worker that
+    dies (killed, or out of memory) stops the run with an error instead of a wait."""
     if not plan.complete:
         make_plan(scenario, seed, point, chunks[0][0], plan)
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_start_worker,
-                      initargs=((scenario, seed, point, plan),)) as pool:
-        yield from pool.imap(_worker_chunk, chunks, chunksize=1)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker,
+                               initargs=((scenario, seed, point, plan),))
+    try:
+        queued = iter(chunks)
+        flight = deque()
+        while True:
+            try:
+                for c in islice(queued, 2 * workers - len(flight)):
+                    flight.append(pool.submit(_worker_chunk, c))
+                if not flight:
+                    return
+                out = flight.popleft().result()
+            except BrokenProcessPool:
+                raise InputError("a worker process stopped before finishing its chunk "
+                                 "(killed, or out of memory); the finished chunks are saved: "
+                                 "rerun with fewer workers or replications to resume",
+                                 field="workers") from None
+            yield out
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -123,17 +123,21 @@ class ExposureTable:
 
 
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_BRACKETS = re.compile(r"\([^)]*\)")
 
 
 def _year(text: str) -> int:
-    """The reference year of a row: the latest four-digit year in its ``year`` text, so a
-    range or a half-year counts as its last year and an estimate ('2024e', NATO's estimate
-    of 2024) as its year (0 if the text has no year).
+    """The reference year of a row: the latest four-digit year in its ``year`` text outside
+    brackets, so a range or a half-year counts as its last year, an estimate ('2024e', NATO's
+    estimate of 2024) as its year, and a note in brackets ('published Jan 2025') not at all
+    (0 if the text has no year).
 
     >>> _year("2020-2022"), _year("2025-H1"), _year("2025-01..04"), _year("2024e"), _year("")
     (2022, 2025, 2025, 2024, 0)
+    >>> _year("2024e (published Jan 2025)")
+    2024
     """
-    return max((int(t) for t in _FOUR_DIGITS.findall(text)), default=0)
+    return max((int(t) for t in _FOUR_DIGITS.findall(_BRACKETS.sub(" ", text))), default=0)
 
 
 class _Row(NamedTuple):

@@ -128,6 +128,9 @@ def _probabilities(probabilities, states: tuple[str, ...]) -> dict[str, np.ndarr
         missing = [s for s in states if s not in probabilities.index]
         if missing:
             raise InputError(f"no probabilities for {', '.join(missing)}", field="probabilities")
+        if not probabilities.columns.is_unique:
+            twice = probabilities.columns[probabilities.columns.duplicated()][0]
+            raise InputError(f"more than one column {twice}", field=str(twice))
         if not probabilities.index.is_unique:
             twice = probabilities.index[probabilities.index.duplicated()][0]
             raise InputError(f"more than one row of probabilities for {twice}",

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 
 from model.abm.behaviour import utility, vote_probabilities, vote_probability_planes
 from model.treaty.positions import ABSTAIN, AGAINST, FOR
@@ -27,6 +28,11 @@ def test_planes_hold_the_probabilities_to_the_bit(shape, seed, drawn_cuts):
     reused = vote_probabilities(y, low, high, out=np.empty((*shape, 3)),
                                 scratch=np.empty(shape))
     assert np.array_equal(reused, plain)
+    # the ordered logit itself, written out: P(against) = expit(cut_low - y), P(for) =
+    # 1 - expit(cut_high - y), the rest abstains
+    assert np.array_equal(plain[..., AGAINST], expit(low - y))
+    assert np.array_equal(plain[..., FOR], 1.0 - expit(high - y))
+    assert np.array_equal(plain[..., ABSTAIN], expit(high - y) - expit(low - y))
     assert np.allclose(plain.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
     assert (plain >= 0).all() and (plain <= 1).all()
 

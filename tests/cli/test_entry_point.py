@@ -38,22 +38,24 @@ def test_blocking_json_is_pure_json_even_when_the_solver_talks(tmp_path):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_real_ctrl_c_saves_the_finished_chunks_and_exits_130(tmp_path, workers):
-    """In one process and with two worker processes (which ignore the signal: the run's own
-    process stops them)."""
+    """In one process and with two worker processes. The signal goes to the whole process
+    group, as a terminal sends it: the workers ignore it (else each would print its own
+    traceback) and the run's own process stops them."""
     out = tmp_path / "run"
     # 20 chunks of 10,000: the run is still going when the first chunk is on disk, however
     # fast the machine (6 chunks once finished inside the signal's window on a CI run)
     proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(FLAGSHIP),
                              "--replications", "200000", "--out", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "EUCOALITION_WORKERS": workers})
+                            env={**os.environ, "EUCOALITION_WORKERS": workers},
+                            start_new_session=True)
     partial = out / ".partial"
     deadline = time.monotonic() + 120
     while not list(partial.glob("chunk_*.npz")) and time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)     # as a terminal does: the run and its workers
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, (stdout, stderr)
     assert stderr.count("\n") == 1 and "saved in" in stderr and "resume" in stderr

@@ -5,6 +5,7 @@ the number of workers is chosen as documented."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 import pandas as pd
 import pytest
@@ -95,3 +96,68 @@ def test_the_command_line_takes_a_number_of_workers(tmp_path):
     bad = run_cli(*args, "--workers", "0", "--out", tmp_path / "bad")
     assert bad.code == 2 and "--workers" in bad.stderr and bad.stderr.count("\n") == 1
     assert not (tmp_path / "bad").exists()
+
+
+def _failing_in_chunk(block: int, fail):
+    """run_chunk, but the chunk starting at ``block`` calls ``fail()`` (in the worker: forked
+    workers inherit this patched module)."""
+    original = workers_module.run_chunk
+
+    def run_chunk(scenario, size, seed, point, first_block, plan, on_round=None):
+        if first_block == block:
+            fail()
+        return original(scenario, size, seed, point, first_block, plan, on_round)
+
+    return run_chunk
+
+
+def test_a_worker_that_dies_stops_the_run_with_an_error_and_keeps_the_chunks(monkeypatch,
+                                                                             tmp_path):
+    """A worker killed (the kernel's out-of-memory killer, say) must not leave the run
+    waiting for a chunk that never comes."""
+    monkeypatch.setattr(workers_module, "run_chunk", _failing_in_chunk(3, lambda: os._exit(9)))
+    with pytest.raises(InputError, match="worker process stopped"):
+        run_experiment(SPEC, chunk=250, workers=2, resume_dir=tmp_path, stream=True)
+    assert multiprocessing.active_children() == []
+    saved = sorted(p.name for p in tmp_path.glob("chunk_*.npz"))
+    # the chunks that came back before the failure, in order; never the one that died
+    assert saved == [f"chunk_{b:06d}_250.npz" for b in range(len(saved))] and len(saved) <= 3
+    monkeypatch.undo()
+    resumed = run_experiment(SPEC, chunk=250, workers=2, resume_dir=tmp_path, stream=True)
+    _same(resumed, run_experiment(SPEC, chunk=250, workers=1, stream=True))
+
+
+def test_an_error_in_a_worker_reaches_the_run_as_itself(monkeypatch):
+    def boom():
+        raise InputError("no such lever", field="levers")
+
+    monkeypatch.setattr(workers_module, "run_chunk", _failing_in_chunk(2, boom))
+    with pytest.raises(InputError, match="field 'levers': no such lever"):
+        run_experiment(SPEC, chunk=250, workers=2)
+    assert multiprocessing.active_children() == []
+
+
+def test_the_default_number_of_workers_is_lowered_to_fit_the_memory(monkeypatch):
+    """Each worker holds a chunk: on a machine with many CPUs and little memory the default
+    must shrink to what fits, not refuse a run one process could do; a number the user chose
+    is refused with a line that names it."""
+    import model.experiments.run as run_module
+
+    monkeypatch.setattr(workers_module, "_usable_cpus", lambda: 8)
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    fit = run_module._workers_that_fit
+    need = {k: run_module.memory_needed(50_000, 27, workers=k) for k in (1, 2, 3, 5)}
+    monkeypatch.setattr(run_module, "available_memory", lambda: need[3] + 1)
+    assert fit(50_000, 27, False, 10_000, None) == 3       # 5 chunks, 8 CPUs: 3 fit
+    assert fit(50_000, 27, False, 10_000, 2) == 2
+    with pytest.raises(InputError, match=r"field 'workers'.*--workers"):
+        fit(50_000, 27, False, 10_000, 5)
+    monkeypatch.setenv(WORKERS_ENV, "5")
+    with pytest.raises(InputError, match=WORKERS_ENV):
+        fit(50_000, 27, False, 10_000, None)
+    monkeypatch.delenv(WORKERS_ENV)
+    monkeypatch.setattr(run_module, "available_memory", lambda: need[1] - 1)
+    with pytest.raises(InputError, match=r"field 'replications'.*run fewer replications$"):
+        fit(50_000, 27, False, 10_000, None)
+    monkeypatch.setattr(run_module, "available_memory", lambda: None)  # the system won't say
+    assert fit(50_000, 27, False, 10_000, None) == 5

@@ -629,12 +629,15 @@ def test_sorted_subsets_are_a_stable_sort_of_every_subset(weights):
     assert np.array_equal(offsets, np.searchsorted(keys[order], np.arange(m + 2) * shift))
 
 
-def test_a_table_of_probabilities_with_a_state_twice_is_refused():
+def test_a_table_of_probabilities_with_a_state_or_a_column_twice_is_refused():
     pops = {"A": 40, "B": 30, "C": 20, "D": 10}
     rows = pd.DataFrame({"p_for": [0.5, 0.6, 0.7, 0.8, 0.1], "p_against": [0.5, 0.4, 0.3, 0.2, 0.9],
                          "p_abstain": 0.0}, index=["A", "B", "C", "D", "B"])
     with pytest.raises(InputError, match="more than one row of probabilities for B"):
         passage_probability("qmv", rows, pops)
+    doubled = pd.concat([rows.iloc[:4], rows.iloc[:4][["p_for"]]], axis=1)
+    with pytest.raises(InputError, match="more than one column p_for"):
+        passage_probability("qmv", doubled, pops)
     assert passage_probability("qmv", rows.iloc[:4], pops).p_adopted == pytest.approx(
         passage_probability("qmv", rows.iloc[:4].sample(frac=1, random_state=1), pops).p_adopted,
         abs=0)
