@@ -14,6 +14,7 @@ already saved, as a single process does.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
+from pathlib import Path
 
 from ..abm.model import CouncilModel, RunOutput
 from ..abm.plan import Plan
@@ -70,11 +72,40 @@ def make_plan(scenario: Scenario, seed: int, point: int, first_block: int, plan:
     release(model)
 
 
+#: Where a container's CPU quota is read (cgroup v2, then v1): quota and period in microseconds.
+CPU_QUOTA_FILES = ((Path("/sys/fs/cgroup/cpu.max"), None),
+                   (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                    Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")))
+
+
+def _cpu_quota() -> int | None:
+    """CPUs a container's quota allows (rounded up), or None without a quota: a container
+    limited to 2 CPUs on a 64-core host should start 2 workers, not 64."""
+    for quota_file, period_file in CPU_QUOTA_FILES:
+        try:
+            words = quota_file.read_text().split()
+            if period_file is not None:
+                words.append(period_file.read_text().strip())
+            quota, period = words[0], float(words[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if quota in ("max", "-1") or period <= 0:
+            return None
+        try:
+            return max(1, math.ceil(float(quota) / period))
+        except ValueError:
+            continue
+    return None
+
+
 def _usable_cpus() -> int:
+    """CPUs this process may run on: its affinity, capped by a container's CPU quota."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):        # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = _cpu_quota()
+    return min(cpus, quota) if quota else cpus
 
 
 def _can_fork() -> bool:

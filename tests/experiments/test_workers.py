@@ -161,3 +161,25 @@ def test_the_default_number_of_workers_is_lowered_to_fit_the_memory(monkeypatch)
         fit(50_000, 27, False, 10_000, None)
     monkeypatch.setattr(run_module, "available_memory", lambda: None)  # the system won't say
     assert fit(50_000, 27, False, 10_000, None) == 5
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"cpu.max": "200000 100000\n"}, 2),                       # cgroup v2: 2 CPUs
+    ({"cpu.max": "150000 100000\n"}, 2),                       # 1.5 CPUs: rounded up
+    ({"cpu.max": "max 100000\n"}, None),                       # no quota
+    ({"quota": "50000\n", "period": "100000\n"}, 1),           # cgroup v1: half a CPU
+    ({"quota": "-1\n", "period": "100000\n"}, None),
+    ({}, None),                                                # no cgroup files at all
+    ({"cpu.max": "garbled\n"}, None),
+])
+def test_a_containers_cpu_quota_caps_the_workers(monkeypatch, tmp_path, files, expected):
+    paths = {name: tmp_path / name for name in ("cpu.max", "quota", "period")}
+    for name, text in files.items():
+        paths[name].write_text(text)
+    monkeypatch.setattr(workers_module, "CPU_QUOTA_FILES",
+                        ((paths["cpu.max"], None), (paths["quota"], paths["period"])))
+    assert workers_module._cpu_quota() == expected
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    cpus = workers_module._usable_cpus()
+    assert cpus >= 1 and (expected is None or cpus <= expected)
+    assert default_workers(40) == min(cpus, 40)
