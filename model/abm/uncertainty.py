@@ -26,6 +26,7 @@ from itertools import pairwise
 import numpy as np
 
 from ..stats import cluster_mean_interval
+from .seeding import first_normals
 
 __all__ = ["Param", "ParameterSet", "TRANSFORMS", "name_code", "block_normals",
            "adoption_intervals", "rate_intervals", "uncertainty_shares", "FEW_DRAWS"]
@@ -115,15 +116,13 @@ class ParameterSet:
 
 def block_normals(seed: int, first_block: int, n_blocks: int, names: list[str]) -> np.ndarray:
     """Standard normals (n_blocks, k): one per block and parameter, from a stream keyed by the
-    seed, the block and the parameter's name (not the experiment point)."""
-    out = np.empty((n_blocks, len(names)))
-    for j, name in enumerate(names):
-        code = name_code(name)
-        for b in range(n_blocks):
-            rng = np.random.default_rng(np.random.SeedSequence(
-                seed, spawn_key=(first_block + b, 1000, code)))
-            out[b, j] = rng.standard_normal()
-    return out
+    seed, the block and the parameter's name (not the experiment point):
+    ``default_rng(SeedSequence(seed, spawn_key=(block, 1000, code))).standard_normal()``,
+    computed for all of them at once (:mod:`model.abm.seeding`)."""
+    blocks = np.arange(first_block, first_block + n_blocks)
+    keys = np.array([(b, 1000, name_code(name)) for name in names for b in blocks.tolist()],
+                    dtype=np.int64).reshape(len(names) * n_blocks, 3)
+    return first_normals(seed, keys).reshape(len(names), n_blocks).T.copy()
 
 
 def adoption_intervals(adopted: np.ndarray, sizes: list[int], monte_carlo: tuple[float, float],
