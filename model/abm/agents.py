@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from ..treaty.positions import AGAINST, FOR
-from .behaviour import utility, vote_probabilities, vote_probability_planes
+from .behaviour import standing_support, utility, vote_probabilities, vote_probability_planes
 from .levers import get_lever
 from .strategies import Allocation, PlanContext, get_strategy
 
@@ -85,7 +85,8 @@ class MemberState(mesa.Agent):
         stakes_r = m.stakes_r if np.ndim(m.stakes_r) == 2 else np.asarray(m.stakes_r)[:, None]
         y = utility(m.intercept_r, stance[:, None], stakes_r, f["pressure"],
                     f["visible"][:, None], m.peers, f["backlash"][:, None], m.shock, m.coef_r,
-                    m.forces, out=m.work[0], scratch=m.work[1])
+                    m.forces, out=m.work[0], scratch=m.work[1],
+                    standing=cls._standing(m, stance, stakes_r))
         y_exp = utility(m.intercept, stance, np.asarray(m.stakes, dtype=float),
                         f["pressure_expected"], f["visible"], m.peers_expected, f["backlash"],
                         0.0, m.coef, m.forces)
@@ -94,6 +95,19 @@ class MemberState(mesa.Agent):
                                 scratch=m.work[1])
         m.next_expected[:] = vote_probabilities(y_exp, c["cut_low"], c["cut_high"])
         m.expected_utility[:] = y_exp
+
+    @staticmethod
+    def _standing(m, stance: np.ndarray, stakes_r: np.ndarray) -> np.ndarray:
+        """:func:`standing_support` per state and replication, kept on the model while the
+        stances, the stakes (a lever may change them) and the drawn coefficients are those it
+        was computed from: a third of a round's utility arithmetic."""
+        inputs = (m.intercept_r, m.coef_r["beta_stance"], m.coef_r["beta_stakes"], m.stakes_r)
+        kept = getattr(m, "standing", None)
+        if (kept is None or any(a is not b for a, b in zip(kept[0], inputs))
+                or not np.array_equal(kept[1], stance)):
+            value = standing_support(m.intercept_r, stance[:, None], stakes_r, m.coef_r)
+            kept = m.standing = (inputs, stance, value)
+        return kept[2]
 
     def hear_lobby(self, size, kind: str, believed: np.ndarray, credibility: float,
                    central: float) -> None:

@@ -16,16 +16,25 @@ from scipy.special import expit
 
 from ..treaty.positions import ABSTAIN, AGAINST, CHOICES, FOR
 
-__all__ = ["COLUMNS", "utility", "vote_probabilities", "vote_probability_planes", "sample_votes"]
+__all__ = ["COLUMNS", "standing_support", "utility", "vote_probabilities",
+           "vote_probability_planes", "sample_votes"]
 
 #: Column order of probability arrays: the canonical order of the choices (for, abstain,
 #: against; :data:`model.treaty.positions.CHOICES`).
 COLUMNS = tuple(f"p_{p.word}" for p in CHOICES)
 
 
+def standing_support(intercept, stance, stakes, coef: dict) -> np.ndarray:
+    """The part of latent support that the state's stance and the measure's stakes alone set,
+    ``intercept + beta_stance * stance + beta_stakes * stakes``: the first terms of
+    :func:`utility`, added in its order, so that a caller whose stance and stakes stay put from
+    round to round can compute them once (``utility(..., standing=...)``, same bits)."""
+    return np.add(intercept, coef["beta_stance"] * stance) + coef["beta_stakes"] * stakes
+
+
 def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock, coef: dict,
             forces: dict | None = None, out: np.ndarray | None = None,
-            scratch: np.ndarray | None = None) -> np.ndarray:
+            scratch: np.ndarray | None = None, standing: np.ndarray | None = None) -> np.ndarray:
     """Latent support for the measure (broadcasts over states and replications).
 
     ``pressure`` is China's sticks plus carrots aimed at the state (fear and inducement lower
@@ -37,8 +46,9 @@ def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock,
     Coefficients may be arrays over replications (parameter draws).
 
     ``out`` and ``scratch`` (arrays of the result's shape) let a caller that evaluates this
-    every round reuse its memory; the terms are added in the same order either way, so the
-    result is the same to the bit.
+    every round reuse its memory, and ``standing`` (:func:`standing_support` of the same
+    intercept, stance, stakes and coefficients) skips its first terms; the terms are added in
+    the same order either way, so the result is the same to the bit.
     """
     f = forces or {}
     terms = ((+1, coef["beta_stakes"], stakes),
@@ -51,11 +61,16 @@ def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock,
                                 *(np.shape(c) for _, c, _ in terms),
                                 *(np.shape(x) for _, _, x in terms))
     y = np.empty(shape) if out is None else out
-    np.add(intercept, coef["beta_stance"] * stance, out=y)
+    if standing is None:
+        np.add(intercept, coef["beta_stance"] * stance, out=y)
+        acc = y
+    else:
+        acc, terms = standing, terms[1:]
     for sign, c, x in terms:
         full = np.broadcast_shapes(np.shape(c), np.shape(x)) == shape
         term = (np.multiply(c, x, out=scratch) if full and scratch is not None else c * x)
-        (np.add if sign > 0 else np.subtract)(y, term, out=y)
+        (np.add if sign > 0 else np.subtract)(acc, term, out=y)
+        acc = y
     return np.add(y, shock, out=y)
 
 

@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from model.abm.behaviour import utility, vote_probabilities, vote_probability_planes
+from model.abm.behaviour import (
+    standing_support,
+    utility,
+    vote_probabilities,
+    vote_probability_planes,
+)
 from model.treaty.positions import ABSTAIN, AGAINST, FOR
 
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 40))
@@ -66,6 +71,10 @@ def test_utility_in_reused_arrays_is_the_same_to_the_bit(shape, seed):
     plain = utility(*args)
     reused = utility(*args, out=np.empty(shape), scratch=np.empty(shape))
     assert np.array_equal(plain, reused)
+    standing = standing_support(args[0], args[1], args[2], coef)
+    for out in (None, np.empty(shape)):       # the stance and stakes terms computed once
+        kept = utility(*args, out=out, scratch=np.empty(shape), standing=standing)
+        assert np.array_equal(plain, kept)
     intercept, stance, stakes, pressure, sticks, peers, backlash, shock = args[:8]
     by_hand = (intercept + coef["beta_stance"] * stance + coef["beta_stakes"] * stakes
                - coef["beta_pressure"] * pressure + coef["beta_peer"] * peers

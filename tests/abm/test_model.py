@@ -11,6 +11,7 @@ import pytest
 from helpers import EV, FLAGSHIP, assert_split_independent, with_china
 from helpers import small_spec as small
 
+from model.abm.behaviour import standing_support
 from model.abm.model import CouncilModel
 from model.api import passage_probability
 from model.errors import InputError
@@ -73,6 +74,29 @@ def test_one_mesa_model_carries_all_replications():
     assert np.allclose(out.mean_probabilities.sum(axis=-1), 1.0)
     single = CouncilModel(scenario, replications=1, seed=5).run()   # R = 1 is an ordinary ABM
     assert single.votes.shape == (1, 27)
+
+
+def test_the_kept_standing_support_follows_a_changed_stance_or_stakes():
+    scenario = resolve(small(FLAGSHIP))
+    model = CouncilModel(scenario, replications=300, seed=5)
+    model.step()
+
+    def fresh():
+        stance = np.array([a.stance for a in model.member_states])
+        stakes = model.stakes_r if np.ndim(model.stakes_r) == 2 else model.stakes_r[:, None]
+        return standing_support(model.intercept_r, stance[:, None], stakes, model.coef_r)
+
+    assert np.array_equal(model.standing[2], fresh())
+    before = model.standing[2].copy()
+    model.member_states[0].stance += 1.0          # an agent's stance edited between rounds
+    model.step()
+    assert np.array_equal(model.standing[2], fresh())
+    assert not np.array_equal(model.standing[2][0], before[0])
+    assert np.array_equal(model.standing[2][1:], before[1:])
+    model.scale_channel(model.channels[0], 3.0)   # a lever's effect on exposure and stakes
+    model.refresh_stakes()
+    model.step()
+    assert np.array_equal(model.standing[2], fresh())
 
 
 @pytest.mark.parametrize("measure", ["ev_cvd", "aci_determination", "cfsp_statement"])
