@@ -12,6 +12,7 @@ chunk at a time). Also printed: ``eucoalition run`` at
 R = 10,000 against the warm API call, both of this code.
 
 Usage: python benchmarks/abm.py [--sizes 10000,100000,1000000] [--baseline REV] [--no-baseline]
+       python benchmarks/abm.py --cli-only      (just the command line against the API call)
 Targets (issue 13): R = 10^6 under 20 s and under 1 GiB; per-replication cost at R = 10^5 at
 least 4x lower than the baseline's; `eucoalition run` at R = 10^4 within 1.5 s of the API call.
 """
@@ -97,11 +98,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--baseline", default=BASELINE, help="git revision to compare with")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--cli-only", action="store_true",
+                        help="only time `eucoalition run` against the warm API call")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.cli_only else [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         old = None
-        if not args.no_baseline:
+        if sizes and not args.no_baseline:
             old = Path(tmp) / "baseline"
             subprocess.run(["git", "worktree", "add", "--detach", str(old), args.baseline],
                            cwd=ROOT, check=True, capture_output=True)

@@ -94,3 +94,14 @@ def check_counts(replications: int | None, seed: int | None = None,
         raise InputError("must be at least 1", field="--workers")
     if seed is not None and seed < 0:
         raise InputError("must be non-negative", field="--seed")
+
+
+def import_mesa_first() -> None:
+    """Import Mesa before the model's other heavy modules.
+
+    Mesa's logging helpers call ``inspect.stack()`` at import time, which looks up the module of
+    every frame on the stack against every loaded module. Imported at the bottom of the model's
+    import chain that costs about 0.2 s of a command's start; imported first, from a shallow
+    stack with few modules loaded, a fraction of that.
+    """
+    import mesa  # noqa: F401

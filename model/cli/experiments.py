@@ -11,7 +11,16 @@ from pathlib import Path
 
 import typer
 
-from .common import Interrupted, check_counts, console, emit_json, pct, progress_bar, table
+from .common import (
+    Interrupted,
+    check_counts,
+    console,
+    emit_json,
+    import_mesa_first,
+    pct,
+    progress_bar,
+    table,
+)
 
 __all__ = ["register", "print_summary"]
 
@@ -195,6 +204,7 @@ def run_cmd(
     """
     import shutil
 
+    import_mesa_first()
     from ..experiments.results import write_outputs
     from ..experiments.run import run_experiment
     from ..experiments.spec import load_spec
@@ -332,6 +342,7 @@ def compare_cmd(
     run with A's seed and replications (or those given here); the output says so when the
     files differ.
     """
+    import_mesa_first()
     from ..experiments.compare import compare
     from ..experiments.spec import load_spec
     from ..io import locked
@@ -382,6 +393,7 @@ def sweep_cmd(
 
     Results stream to --out in Parquet chunks; rerunning an interrupted sweep resumes it.
     """
+    import_mesa_first()
     from ..experiments.design import parse_param_options
     from ..experiments.spec import load_spec
     from ..experiments.sweep import plan_sweep, run_sweep
