@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -41,6 +42,7 @@ FEW_DRAWS = 40
 TRANSFORMS = ("identity", "log", "neglog")
 
 
+@lru_cache(maxsize=4096)
 def name_code(name: str) -> int:
     """A stable integer for a parameter's name (part of its random stream's key)."""
     return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
