@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 
 import pandas as pd
 import pytest
@@ -183,3 +185,21 @@ def test_a_containers_cpu_quota_caps_the_workers(monkeypatch, tmp_path, files, e
     cpus = workers_module._usable_cpus()
     assert cpus >= 1 and (expected is None or cpus <= expected)
     assert default_workers(40) == min(cpus, 40)
+
+
+def _worker_view(conn) -> None:
+    workers_module._start_worker(("job",))
+    conn.send((signal.getsignal(signal.SIGINT) == signal.SIG_IGN, sys.stdout is sys.__stdout__,
+               workers_module._JOB))
+    conn.close()
+
+
+def test_a_worker_ignores_ctrl_c_and_writes_to_the_real_streams():
+    # the run's own process handles Ctrl-C; a worker that took it too would die mid-chunk
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_worker_view, args=(child,))
+    proc.start()
+    assert parent.recv() == (True, True, ("job",))
+    proc.join()
+    assert proc.exitcode == 0
