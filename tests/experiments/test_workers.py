@@ -88,6 +88,19 @@ def test_the_number_of_workers(monkeypatch):
     assert default_workers(40) == 1
 
 
+def _defaults_in_a_pool_worker(_) -> tuple[int, int]:
+    workers_module._usable_cpus = lambda: 4
+    os.environ.pop(WORKERS_ENV, None)
+    return default_workers(40), default_workers(40, workers=2)
+
+
+def test_inside_another_pools_worker_a_run_stays_in_one_process_unless_told():
+    # a concurrent.futures (or Dask nanny) worker is not daemonic, but its pool has the CPUs
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_defaults_in_a_pool_worker, None).result() == (1, 2)
+
+
 def test_the_command_line_takes_a_number_of_workers(tmp_path):
     args = ("run", FLAGSHIP, "--replications", "20000", "--json")      # two chunks
     one = run_cli(*args, "--workers", "1", "--out", tmp_path / "one").json()
