@@ -192,6 +192,7 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
     members = tuple(g.states[i] for i in chosen)
     if not blocks(set(members)):  # pragma: no cover - the branches are exact
         raise AssertionError("internal error: the coalition found does not block")
-    cost = float(price[np.sort(movable[x])].sum())  # summed in the Council's order
+    with np.errstate(over="ignore"):
+        cost = float(price[np.sort(movable[x])].sum())  # summed in the Council's order
     share = int(pops[chosen].sum()) / g.total if g.total else 0.0
     return BlockingResult(rule.name, cost, members, len(members), share)

@@ -111,10 +111,8 @@ def _front(pops: np.ndarray, costs: np.ndarray, bits: np.ndarray, bound: float) 
 
 
 def _greedy_cost(pops: np.ndarray, costs: np.ndarray, count_min: int, pop_min: int) -> float:
-    """Cost of one feasible set (cheapest population per unit cost first, then the cheapest
-    items to make up the number), or inf when the branch is infeasible. Only a bound."""
-    if count_min > len(pops) or pop_min > int(pops.sum()):
-        return np.inf
+    """Cost of one set meeting a feasible branch (cheapest population per unit cost first, then
+    the cheapest items to make up the number). Only a bound."""
     take = np.zeros(len(pops), dtype=bool)
     got = 0
     for i in np.argsort(costs / np.maximum(pops, 1), kind="stable"):
@@ -179,20 +177,24 @@ def cheapest_cover(costs: Sequence[float], pops: Sequence[int],
         raise ValueError(f"at most {MAX_ITEMS} items (got {n})")
     if not np.all(np.isfinite(cost) & (cost >= 0)) or np.any(pop < 0):
         raise ValueError("costs must be finite and non-negative, populations non-negative")
-    branches = [(int(c), int(p)) for c, p in branches]
-    bound = min((_greedy_cost(pop, cost, c, p) for c, p in branches), default=np.inf)
-    if not np.isfinite(bound):
+    branches = [(int(c), int(p)) for c, p in branches
+                if int(c) <= n and int(p) <= int(pop.sum())]   # those some set can meet
+    if not branches:
         return None
-    bound += abs(bound) * 1e-9  # the greedy set's own sum in another order: only ever prunes less
-    bits = np.arange(n - 1, -1, -1, dtype=np.int64)
-    h = n // 2
-    a = _front(pop[:h], cost[:h], bits[:h], bound)
-    b = _front(pop[h:], cost[h:], bits[h:], bound)
-    best = None
-    for count_min, pop_min in branches:
-        found = _best_join(a, b, count_min, pop_min)
-        if found is not None and (best is None or found[0] < best[0]):
-            best = found
+    # a feasible set's cost bounds the answer's (inf if the sum overflows: then nothing is cut);
+    # the margin covers that set's sum in another order, so the bound only ever cuts less
+    with np.errstate(over="ignore"):   # a sum past the float64 range is inf, and ranks last
+        bound = min(_greedy_cost(pop, cost, c, p) for c, p in branches)
+        bound += abs(bound) * 1e-9
+        bits = np.arange(n - 1, -1, -1, dtype=np.int64)
+        h = n // 2
+        a = _front(pop[:h], cost[:h], bits[:h], bound)
+        b = _front(pop[h:], cost[h:], bits[h:], bound)
+        best = None
+        for count_min, pop_min in branches:
+            found = _best_join(a, b, count_min, pop_min)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
     if best is None:  # pragma: no cover - the greedy set itself is within the bound
         return None
     mask = int(a.mask[best[1]] | b.mask[best[2]])

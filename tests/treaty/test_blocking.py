@@ -256,6 +256,13 @@ def test_ties_in_the_eu27_with_unit_costs():
     assert api.cheapest_blocking_coalition("qmv", unit, flat).states == tuple(sorted(EU27)[:10])
 
 
+def test_costs_whose_sum_overflows_still_give_a_coalition():
+    # every blocking set of four costs inf in float64: the tie rule then picks among them
+    result = api.cheapest_blocking_coalition("qmv", {s: 1e308 for s in EU27})
+    assert result.states == ("DE", "FR", "IT", "ES") and result.cost == math.inf
+    assert api.cheapest_blocking_coalition("unanimity", {"MT": 1e308}).cost == 1e308
+
+
 def milp_cost(rule: str, costs: dict[str, float], pops: dict[str, int], participating=None):
     """The least cost by an integer programme per branch (scipy's HiGHS), for large Councils."""
     from scipy.optimize import Bounds, LinearConstraint, milp
