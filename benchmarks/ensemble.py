@@ -42,8 +42,9 @@ def main() -> None:
     spec = load_spec(args.experiment)
     R = args.replications
     measure(spec, R, args)
-    # The same without China's planning (exact criticality + MILP each round, which the R = 1
-    # models repeat and the ensemble does once): the ratio of the array work alone.
+    # The same without China's planning (exact criticality + cheapest blocking coalition each
+    # round, which the R = 1 models repeat and the ensemble does once): the ratio of the array
+    # work alone.
     quiet = spec.model_copy(update={"china": spec.china.model_copy(update={"strategy": "none",
                                                                             "budget": 0.0})})
     print()

@@ -3,8 +3,8 @@
 Both decide on the *expected* track (vote probabilities without per-replication noise), so
 their decisions do not depend on how many replications run or how they are split into chunks.
 The first chunk of a run records them; every later chunk replays them instead of planning
-again (China's exact criticality and blocking-coalition MILP, the Commission's exact adoption
-probability). Landing an instrument - who believes a threat in which replication - is still
+again (China's exact criticality and cheapest blocking coalition, the Commission's exact
+adoption probability). Landing an instrument - who believes a threat in which replication - is still
 drawn in every chunk.
 """
 

@@ -171,7 +171,7 @@ def blocking_cmd(
     composition: str | None = _composition_option(),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Cheapest coalition whose defection stops a measure (exact integer programme)."""
+    """Cheapest coalition whose defection stops a measure (exact search)."""
     from ..api import cheapest_blocking_coalition
     from ..inputs.tables import load_costs
     from ..treaty.rules import get_rule

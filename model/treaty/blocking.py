@@ -1,4 +1,4 @@
-"""Cheapest coalition of states whose defection stops a measure, by integer programming.
+"""Cheapest coalition of states whose defection stops a measure, by exact search.
 
 Everyone taking part starts in favour. Moving state ``i`` out of the camp in favour costs
 ``costs[i]`` (for instance the economic pressure China must apply). The question is which set
@@ -10,11 +10,15 @@ QMV game (and the camp in favour lose it): the rule object says which
 
 "Lose the game" is a disjunction (too few states remain, or too little population remains and
 the defectors form at least a blocking minority), so the branches are derived from the game's
-thresholds (:class:`model.treaty.game.Game`) rather than restated from the Treaties, each branch
-is a small binary program (``scipy.optimize.milp``, HiGHS) with a count and a population constraint,
-and the cheapest branch wins. Populations enter the constraints as exact integers and every
-answer is re-checked against the game, so a solver tolerance can never return a coalition that
-does not block.
+thresholds (:class:`model.treaty.game.Game`) rather than restated from the Treaties: a set of
+defectors blocks iff it has at least ``c`` members and ``p`` people for one branch ``(c, p)``.
+All branches are searched at once by an exact combinatorial search (:mod:`model.treaty.covering`:
+meet-in-the-middle over Pareto fronts, integer populations, no solver and no tolerance), and
+the answer is checked against the game once more.
+
+Ties: among coalitions of equal least cost the one with the fewest members is chosen, then the
+one with the largest population, then the alphabetically first list of members (ISO codes,
+compared member by member), so the answer never depends on the order of the inputs.
 
 Examples
 --------
@@ -26,19 +30,15 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
-import os
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ..errors import InputError
+from .covering import cheapest_cover
 from .game import Game
 from .power import _participants, integer_populations
 from .rules import Rule, get_rule
@@ -127,61 +127,6 @@ def _costs(costs, states: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def _solver_output_discarded() -> Iterator[None]:
-    """Send whatever the HiGHS solver prints from C (it sometimes writes a debug line to the
-    process's standard output, which would corrupt ``--json``) to the null device."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):   # no real stdout (captured): nothing to guard
-        yield
-        return
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            try:
-                yield
-            finally:
-                libc.fflush(None)
-                os.dup2(saved, fd)
-    finally:
-        os.close(saved)
-
-
-def _solve(cost: np.ndarray, pops: np.ndarray, count_min: int, pop_min: int,
-           ok) -> np.ndarray | None:
-    """Cheapest 0/1 vector with sum >= count_min and pops . x >= pop_min that ``ok`` accepts."""
-    m = len(cost)
-    if count_min > m or pop_min > int(pops.sum()):
-        return None
-    if count_min <= 0 and pop_min <= 0:
-        x = np.zeros(m, dtype=bool)
-        return x if ok(x) else None
-    rows = [np.ones(m), pops.astype(np.float64)]
-    lower = [float(count_min), float(pop_min)]
-    uppers = [np.inf, np.inf]
-    for _ in range(50):
-        with _solver_output_discarded():
-            res = milp(cost, integrality=np.ones(m), bounds=Bounds(0, 1),
-                       constraints=LinearConstraint(np.array(rows), lower, uppers),
-                       options={"mip_rel_gap": 0.0})
-        if res.status == 2 or res.x is None:  # infeasible
-            return None
-        if res.status != 0:  # pragma: no cover - time/iteration limits are not set
-            raise RuntimeError(f"MILP solver failed: {res.message}")
-        x = res.x > 0.5
-        if (int(x.sum()) >= count_min and int(pops[x].sum()) >= pop_min) and ok(x):
-            return x
-        # solver tolerance accepted a coalition that does not block exactly: cut it off
-        rows.append(np.where(x, 1.0, -1.0))
-        lower.append(-np.inf)
-        uppers.append(float(x.sum()) - 1.0)
-    raise RuntimeError("MILP kept returning coalitions that do not block")  # pragma: no cover
-
-
 def cheapest_blocking_coalition(rule: str | Rule, costs, population, participating=None, *,
                                 full_council: bool | None = None) -> BlockingResult:
     """Minimum-cost set of participating states whose defection stops the measure.
@@ -207,9 +152,12 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
 
     Notes
     -----
-    The optimum is exact up to the MILP solver's objective tolerance: costs are scaled so that
-    the largest finite cost is 1e4, so coalitions whose total costs differ by less than about
-    1e-10 of the largest cost count as ties. Feasibility is exact (integer re-check).
+    The optimum is exact: populations are integers and feasibility an exact test. Of several
+    coalitions at the least cost the one with the fewest members is returned, then the one with
+    the largest population, then the alphabetically first list of members. Costs are added in
+    float64, so "equal cost" is exact for costs float64 adds without rounding (integers, halves,
+    quarters...); otherwise coalitions whose costs agree to about 1e-16 (relative) may be
+    ordered by rounding (:mod:`model.treaty.covering`).
 
     Examples
     --------
@@ -225,7 +173,9 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
     if not rule.can_be_stopped:
         raise InputError(f"no blocking coalition is possible: under {rule.name} the measure is "
                          "adopted whatever the vote", field="cost")
-    movable = np.flatnonzero(np.isfinite(price))
+    # movable states in alphabetical order: the tie rule's last step is "alphabetically first"
+    by_code = sorted(np.flatnonzero(np.isfinite(price)).tolist(), key=g.states.__getitem__)
+    movable = np.array(by_code, dtype=np.int64)
     pops = np.array(g.populations, dtype=np.int64)
     must_win = rule.stopped_by_quota_against
     against = rule.opposing_game(pop_table, taking_part, full_council) if must_win else None
@@ -234,26 +184,15 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
         remaining_wins = g.wins([s for s in g.states if s not in defectors])
         return (not remaining_wins) and (against.wins(defectors) if must_win else True)
 
-    def ok(x: np.ndarray) -> bool:
-        return blocks({g.states[i] for i in movable[x]})
-
-    # the solver's objective tolerances are absolute (about 1e-6): scale the largest cost to
-    # 1e4 so that costs are resolved to about 1e-10 of the largest one
-    largest = float(price[movable].max()) if len(movable) else 0.0
-    scale = 1e4 / largest if largest > 0 else 1.0
-    best: tuple[float, np.ndarray] | None = None
-    for count_min, pop_min in blocking_branches(g, against_must_win=must_win, against=against):
-        x = _solve(price[movable] * scale, pops[movable], count_min, pop_min, ok)
-        if x is None:
-            continue
-        value = float(price[movable][x].sum())
-        if best is None or value < best[0]:
-            best = (value, movable[x])
-    if best is None:
+    branches = blocking_branches(g, against_must_win=must_win, against=against)
+    x = cheapest_cover(price[movable], pops[movable], branches)
+    if x is None:
         raise InputError("no blocking coalition is possible with these costs", field="cost")
-    chosen = sorted(best[1].tolist(), key=lambda i: (-int(pops[i]), g.states[i]))
+    chosen = sorted(movable[x].tolist(), key=lambda i: (-int(pops[i]), g.states[i]))
     members = tuple(g.states[i] for i in chosen)
-    if not blocks(set(members)):  # pragma: no cover - guarded inside _solve
+    if not blocks(set(members)):  # pragma: no cover - the branches are exact
         raise AssertionError("internal error: the coalition found does not block")
+    with np.errstate(over="ignore"):
+        cost = float(price[np.sort(movable[x])].sum())  # summed in the Council's order
     share = int(pops[chosen].sum()) / g.total if g.total else 0.0
-    return BlockingResult(rule.name, best[0], members, len(members), share)
+    return BlockingResult(rule.name, cost, members, len(members), share)
