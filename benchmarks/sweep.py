@@ -10,9 +10,14 @@ path a real cluster takes - so the figures are steady-state throughput, not star
 task run on the same clusters shows how much parallelism the machine offers at that moment: the
 speed-up of the sweep cannot exceed it.
 
+``--crossover`` instead times sweeps of growing size the way a user runs them -
+``eucoalition sweep`` with the local executor, and with ``--executor dask --workers 2``, which
+starts its own cluster - and prints the first size at which Dask is faster, start-up included.
+
 Usage::
 
     .venv/bin/python benchmarks/sweep.py [--points 64] [--replications 10000] [--rounds 12]
+    .venv/bin/python benchmarks/sweep.py --crossover [--replications 2000]
 """
 
 from __future__ import annotations
@@ -64,22 +69,63 @@ def _warm() -> int:
     return os.getpid()
 
 
+def _design(levels: int) -> dict:
+    budgets = [round(i / max(levels - 1, 1), 4) for i in range(levels)]
+    return {"china.budget": budgets, "china.strategy": ["stick_only", "divide_and_rule"]}
+
+
+def crossover(replications: int, rounds: int) -> None:
+    """Local executor against Dask with 2 workers (its cluster's start-up included) on sweeps
+    of 2 to 64 points: where Dask starts to pay."""
+    from model.experiments.spec import load_spec
+
+    spec = load_spec(FLAGSHIP).model_copy(update={"rounds": rounds, "sweep": None})
+    _warm()
+    print(f"cross-over: points x {replications:,} replications x {rounds} rounds, local "
+          f"executor against `--executor dask --workers 2` (cluster start-up included); "
+          f"{os.cpu_count()} CPUs")
+    first = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for levels in (1, 2, 4, 8, 16, 32):
+            times = {}
+            for label, executor in (("local", "local"), ("dask", "dask")):
+                out = Path(tmp) / f"{label}_{levels}"
+                start = time.perf_counter()
+                run_sweep(spec, out, params=_design(levels), replications=replications,
+                          chunk=4, executor=executor, workers=2 if executor == "dask" else None)
+                times[label] = time.perf_counter() - start
+            faster = times["dask"] < times["local"]
+            if faster and first is None:
+                first = 2 * levels
+            print(f"{2 * levels:>4} points: local {times['local']:6.2f} s, dask (2 workers) "
+                  f"{times['dask']:6.2f} s  -> {'dask' if faster else 'local'} faster")
+    print("cross-over: " + (f"Dask is faster from {first} points of {replications:,} "
+                            "replications" if first else "the local executor was faster at "
+                            "every size measured"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=64,
                         help="design points (budget levels x 2 strategies)")
-    parser.add_argument("--replications", type=int, default=10_000)
+    parser.add_argument("--replications", type=int, default=None,
+                        help="per point (default 10,000; 2,000 with --crossover)")
     parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--crossover", action="store_true",
+                        help="time growing sweeps, local against Dask with start-up")
     args = parser.parse_args()
+    if args.crossover:
+        crossover(args.replications or 2_000, args.rounds)
+        return
+    args.replications = args.replications or 10_000
     from dask.distributed import Client, LocalCluster
 
     from model.experiments.spec import load_spec
 
     levels = max(1, args.points // 2)
-    budgets = [round(i / max(levels - 1, 1), 4) for i in range(levels)]
     spec = load_spec(FLAGSHIP).model_copy(update={"rounds": args.rounds, "sweep": None})
-    params = {"china.budget": budgets, "china.strategy": ["stick_only", "divide_and_rule"]}
-    n_points = len(budgets) * 2
+    params = _design(levels)
+    n_points = levels * 2
     work = n_points * args.replications
     print(f"design: {n_points} points (china.budget x china.strategy) x {args.replications:,} "
           f"replications x {args.rounds} rounds; {os.cpu_count()} CPUs")
