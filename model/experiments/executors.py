@@ -70,9 +70,12 @@ class DaskExecutor:
                 raise InputError(f"cannot reach scheduler {self.scheduler} ({exc})",
                                  field="--scheduler") from None
         else:
+            # distributed's own log lines are kept quiet, errors too: a worker's heartbeat
+            # can fail with a traceback while the cluster shuts down after a sweep that
+            # succeeded; a point that fails reaches the sweep as its exception all the same
             self.cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1,
                                         threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
         return self
 
