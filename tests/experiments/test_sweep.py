@@ -201,6 +201,19 @@ def test_a_killed_dask_worker_does_not_change_the_results(small_file, uninterrup
     assert tree(out) == tree(uninterrupted)
 
 
+def _trim_threshold():
+    import os
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_the_executors_dask_workers_keep_glibcs_adaptive_memory_mapping(monkeypatch):
+    # a nanny's default MALLOC_TRIM_THRESHOLD_ made every point 20-40% slower
+    pytest.importorskip("dask.distributed")
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with DaskExecutor(workers=1) as executor:
+        assert list(executor.client.run(_trim_threshold).values()) == [None]
+
+
 def test_missing_dask_is_a_clear_input_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(InputError, match="distributed"), DaskExecutor(workers=1):
