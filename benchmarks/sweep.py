@@ -4,11 +4,12 @@ Prints design points x replications per second for each executor, measured side 
 this run, and the speed-up of 2 Dask workers over 1 (and over the local executor). It also
 checks that every executor wrote byte-identical results.
 
-The Dask clusters are started and every process (the local one too) is warmed up with one tiny
-run before the clock starts, and the sweep connects to the clusters by scheduler address - the
-path a real cluster takes - so the figures are steady-state throughput, not start-up. A pure CPU
-task run on the same clusters shows how much parallelism the machine offers at that moment: the
-speed-up of the sweep cannot exceed it.
+The Dask clusters are started as the executor starts its own (``WORKER_ENVIRON``: without the
+nanny's memory-trimming setting, which slows every point by 20-40%) and every process (the
+local one too) is warmed up with one tiny run before the clock starts, and the sweep connects
+to the clusters by scheduler address - the path a real cluster takes - so the figures are
+steady-state throughput, not start-up. A pure CPU task run on the same clusters shows how much
+parallelism the machine offers at that moment: the speed-up of the sweep cannot exceed it.
 
 ``--crossover`` instead times sweeps of growing size the way a user runs them -
 ``eucoalition sweep`` with the local executor, and with ``--executor dask --workers 2``, which
@@ -118,8 +119,10 @@ def main() -> None:
         crossover(args.replications or 2_000, args.rounds)
         return
     args.replications = args.replications or 10_000
+    import dask
     from dask.distributed import Client, LocalCluster
 
+    from model.experiments.executors import WORKER_ENVIRON
     from model.experiments.spec import load_spec
 
     levels = max(1, args.points // 2)
@@ -139,8 +142,10 @@ def main() -> None:
                 run_sweep(spec, out, params=params, replications=args.replications, chunk=4)
                 timings[label] = time.perf_counter() - start
             else:
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                with dask.config.set(WORKER_ENVIRON), \
+                        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                     dashboard_address=None,
+                                     silence_logs=logging.ERROR) as cluster, \
                         Client(cluster) as client:
                     client.run(_warm)
                     ceilings[label] = _ceiling(client, 4)

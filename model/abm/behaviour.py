@@ -61,6 +61,8 @@ def utility(intercept, stance, stakes, pressure, sticks, peers, backlash, shock,
                                 *(np.shape(c) for _, c, _ in terms),
                                 *(np.shape(x) for _, _, x in terms))
     y = np.empty(shape) if out is None else out
+    if standing is not None and np.may_share_memory(y, standing):
+        raise ValueError("out must not overlap standing (it would be overwritten)")
     if standing is None:
         np.add(intercept, coef["beta_stance"] * stance, out=y)
         acc = y

@@ -18,6 +18,8 @@ True
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 __all__ = ["pcg64_states", "first_normals"]
@@ -81,10 +83,13 @@ def _pools(entropy: np.ndarray) -> list[np.ndarray]:
 def pcg64_states(seed: int, keys: np.ndarray) -> list[tuple[int, int]]:
     """``(state, inc)`` of ``PCG64(SeedSequence(seed, spawn_key=tuple(k)))`` for each row k of
     ``keys`` (m, j), non-negative integers below 2**32 (as ``PCG64.state`` reports them)."""
-    keys = np.asarray(keys, dtype=np.int64)
+    keys = np.asarray(keys)
+    if keys.size and not np.issubdtype(keys.dtype, np.integer):
+        raise TypeError("spawn keys must be integers")      # as numpy's SeedSequence refuses
+    keys = keys.astype(np.int64)
     if keys.ndim != 2 or (keys.size and (keys.min() < 0 or keys.max() > _MASK32)):
         raise ValueError("spawn keys must be rows of integers in [0, 2**32)")
-    run = _words(int(seed))
+    run = _words(operator.index(seed))
     if keys.shape[1]:                          # padded to the pool size before a spawn key
         run += [0] * (_POOL - len(run))
     entropy = np.empty((len(keys), len(run) + keys.shape[1]), dtype=np.uint32)

@@ -117,10 +117,10 @@ def _can_fork() -> bool:
 def default_workers(chunks_to_run: int, workers: int | None = None) -> int:
     """How many processes run the chunks: ``workers`` if given, else ``$EUCOALITION_WORKERS``,
     else every usable CPU when at least :data:`PARALLEL_FROM` chunks are left and this process
-    is not itself another pool's worker (a process multiprocessing started: a
-    ``concurrent.futures`` or Dask worker, whose pool already has the CPUs) - and one inside
-    a daemonic process (which cannot have children) or where worker processes cannot be
-    forked, whatever was asked."""
+    was not itself started by multiprocessing (a ``concurrent.futures`` worker, say: whoever
+    started it is likely using the other CPUs) - and one inside a daemonic process (a Dask
+    worker; it cannot have children) or where worker processes cannot be forked, whatever
+    was asked."""
     if workers is None:
         text = os.environ.get(WORKERS_ENV, "").strip()
         if text:
@@ -132,7 +132,7 @@ def default_workers(chunks_to_run: int, workers: int | None = None) -> int:
             if workers < 1:
                 raise InputError("must be at least 1", field=WORKERS_ENV)
         elif chunks_to_run < PARALLEL_FROM or multiprocessing.parent_process() is not None:
-            return 1        # few chunks, or inside another pool's worker: it has the CPUs
+            return 1        # few chunks, or started by multiprocessing: CPUs likely in use
         else:
             workers = _usable_cpus()
     elif workers < 1:

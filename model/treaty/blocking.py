@@ -45,6 +45,11 @@ from .rules import Rule, get_rule
 
 __all__ = ["BlockingResult", "cheapest_blocking_coalition", "blocking_branches"]
 
+#: Movable states the exact search accepts: the largest Council the tool models (EU27 with
+#: every candidate, 44 members) takes at most seconds even for costs proportional to
+#: population, its hardest case; beyond it that case grows past memory.
+MAX_STATES = 44
+
 
 @dataclass(frozen=True)
 class BlockingResult:
@@ -184,6 +189,10 @@ def cheapest_blocking_coalition(rule: str | Rule, costs, population, participati
         remaining_wins = g.wins([s for s in g.states if s not in defectors])
         return (not remaining_wins) and (against.wins(defectors) if must_win else True)
 
+    if len(movable) > MAX_STATES:
+        raise InputError(f"at most {MAX_STATES} states can be moved (got {len(movable)}): the "
+                         "exact search is sized for the Council with every candidate in",
+                         field="cost")
     branches = blocking_branches(g, against_must_win=must_win, against=against)
     x = cheapest_cover(price[movable], pops[movable], branches)
     if x is None:

@@ -75,6 +75,9 @@ def test_utility_in_reused_arrays_is_the_same_to_the_bit(shape, seed):
     for out in (None, np.empty(shape)):       # the stance and stakes terms computed once
         kept = utility(*args, out=out, scratch=np.empty(shape), standing=standing)
         assert np.array_equal(plain, kept)
+    if np.shape(standing) == shape:           # the kept terms are never written over
+        with pytest.raises(ValueError, match="overlap"):
+            utility(*args, out=standing, standing=standing)
     intercept, stance, stakes, pressure, sticks, peers, backlash, shock = args[:8]
     by_hand = (intercept + coef["beta_stance"] * stance + coef["beta_stakes"] * stakes
                - coef["beta_pressure"] * pressure + coef["beta_peer"] * peers

@@ -54,3 +54,7 @@ def test_keys_outside_32_bits_are_refused():
         pcg64_states(1, np.array([[-1]]))
     with pytest.raises(ValueError):
         pcg64_states(-1, np.array([[1]]))
+    with pytest.raises(TypeError):                 # numpy's SeedSequence refuses them too
+        pcg64_states(7.5, np.array([[1]]))
+    with pytest.raises(TypeError):
+        pcg64_states(7, np.array([[1.7]]))

@@ -95,7 +95,7 @@ def _defaults_in_a_pool_worker(_) -> tuple[int, int]:
 
 
 def test_inside_another_pools_worker_a_run_stays_in_one_process_unless_told():
-    # a concurrent.futures (or Dask nanny) worker is not daemonic, but its pool has the CPUs
+    # a concurrent.futures worker is not daemonic, but its pool is likely using the CPUs
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         assert pool.submit(_defaults_in_a_pool_worker, None).result() == (1, 2)

@@ -323,3 +323,14 @@ def test_the_search_module_does_not_import_scipy_optimize():
             "print('scipy.optimize' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_more_movable_states_than_the_largest_council_are_one_clear_error():
+    from model.treaty.blocking import MAX_STATES
+    pops = {f"S{i:02d}": 1_000_000 + i for i in range(MAX_STATES + 1)}
+    with pytest.raises(InputError, match=f"at most {MAX_STATES}") as err:
+        cheapest_blocking_coalition("qmv", {s: 1.0 for s in pops}, pops)
+    assert err.value.field == "cost"
+    # the same Council with one state that cannot be moved is searched
+    costs = {s: 1.0 for s in list(pops)[1:]}
+    assert cheapest_blocking_coalition("qmv", costs, pops).count >= 4
