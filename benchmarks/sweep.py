@@ -1,7 +1,8 @@
-"""Sweep throughput: the local executor and Dask with 1 and 2 workers, on the same design.
+"""Sweep throughput: the local executor (1 process, every CPU) and Dask with 1 and 2 workers.
 
 Prints design points x replications per second for each executor, measured side by side in
-this run, and the speed-up of 2 Dask workers over 1 (and over the local executor). It also
+this run, the speed-up of 2 Dask workers over 1 (and over the local executor), and the local
+executor's on every CPU over one process. It also
 checks that every executor wrote byte-identical results.
 
 The Dask clusters are started as the executor starts its own (``WORKER_ENVIRON``: without the
@@ -12,8 +13,9 @@ steady-state throughput, not start-up. A pure CPU task run on the same clusters 
 parallelism the machine offers at that moment: the speed-up of the sweep cannot exceed it.
 
 ``--crossover`` instead times sweeps of growing size the way a user runs them -
-``eucoalition sweep`` with the local executor, and with ``--executor dask --workers 2``, which
-starts its own cluster - and prints the first size at which Dask is faster, start-up included.
+``eucoalition sweep`` with the local executor (``--workers 1``, and every CPU), and with
+``--executor dask --workers 2``, which starts its own cluster - and prints the first size at
+which Dask beats one process, start-up included.
 
 Usage::
 
@@ -76,33 +78,35 @@ def _design(levels: int) -> dict:
 
 
 def crossover(replications: int, rounds: int) -> None:
-    """Local executor against Dask with 2 workers (its cluster's start-up included) on sweeps
-    of 2 to 64 points: where Dask starts to pay."""
+    """The local executor in one process and on every CPU against Dask with 2 workers (its
+    cluster's start-up included) on sweeps of 2 to 64 points: where Dask's parallelism starts
+    to pay for its start-up, and how the local executor on every CPU compares."""
     from model.experiments.spec import load_spec
 
     spec = load_spec(FLAGSHIP).model_copy(update={"rounds": rounds, "sweep": None})
     _warm()
-    print(f"cross-over: points x {replications:,} replications x {rounds} rounds, local "
-          f"executor against `--executor dask --workers 2` (cluster start-up included); "
-          f"{os.cpu_count()} CPUs")
+    print(f"cross-over: points x {replications:,} replications x {rounds} rounds; the local "
+          f"executor in 1 process and on every CPU, and `--executor dask --workers 2` (cluster "
+          f"start-up included); {os.cpu_count()} CPUs")
     first = None
+    runs = (("local, 1 process", "local", 1), ("local", "local", None), ("dask", "dask", 2))
     with tempfile.TemporaryDirectory() as tmp:
         for levels in (1, 2, 4, 8, 16, 32):
             times = {}
-            for label, executor in (("local", "local"), ("dask", "dask")):
-                out = Path(tmp) / f"{label}_{levels}"
+            for label, executor, workers in runs:
+                out = Path(tmp) / f"{label.replace(' ', '_').replace(',', '')}_{levels}"
                 start = time.perf_counter()
                 run_sweep(spec, out, params=_design(levels), replications=replications,
-                          chunk=4, executor=executor, workers=2 if executor == "dask" else None)
+                          chunk=4, executor=executor, workers=workers)
                 times[label] = time.perf_counter() - start
-            faster = times["dask"] < times["local"]
+            faster = times["dask"] < times["local, 1 process"]
             if faster and first is None:
                 first = 2 * levels
-            print(f"{2 * levels:>4} points: local {times['local']:6.2f} s, dask (2 workers) "
-                  f"{times['dask']:6.2f} s  -> {'dask' if faster else 'local'} faster")
-    print("cross-over: " + (f"Dask is faster from {first} points of {replications:,} "
-                            "replications" if first else "the local executor was faster at "
-                            "every size measured"))
+            print(f"{2 * levels:>4} points: local 1 process {times['local, 1 process']:6.2f} s, "
+                  f"local {times['local']:6.2f} s, dask (2 workers) {times['dask']:6.2f} s")
+    print("cross-over: " + (f"Dask is faster than one process from {first} points of "
+                            f"{replications:,} replications" if first else
+                            "one process was faster than Dask at every size measured"))
 
 
 def main() -> None:
@@ -134,12 +138,15 @@ def main() -> None:
           f"replications x {args.rounds} rounds; {os.cpu_count()} CPUs")
     timings, outputs, ceilings = {}, {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, workers in (("local", None), ("dask, 1 worker", 1), ("dask, 2 workers", 2)):
+        runs = (("local, 1 process", "local", 1), ("local", "local", None),
+                ("dask, 1 worker", "dask", 1), ("dask, 2 workers", "dask", 2))
+        for label, executor, workers in runs:
             out = Path(tmp) / label.replace(" ", "_").replace(",", "")
-            if workers is None:
+            if executor == "local":
                 _warm()
                 start = time.perf_counter()
-                run_sweep(spec, out, params=params, replications=args.replications, chunk=4)
+                run_sweep(spec, out, params=params, replications=args.replications, chunk=4,
+                          workers=workers)
                 timings[label] = time.perf_counter() - start
             else:
                 with dask.config.set(WORKER_ENVIRON), \
@@ -163,6 +170,8 @@ def main() -> None:
     one, two = timings["dask, 1 worker"], timings["dask, 2 workers"]
     print(f"speed-up, 2 dask workers vs 1: {one / two:.2f}x")
     print(f"speed-up, 2 dask workers vs local: {timings['local'] / two:.2f}x")
+    print(f"speed-up, local executor (every CPU) vs 1 process: "
+          f"{timings['local, 1 process'] / timings['local']:.2f}x")
     print(f"outputs identical across executors: {'yes' if same else 'NO'}")
     if not same:
         sys.exit(1)

@@ -379,8 +379,10 @@ def sweep_cmd(
     executor: str = typer.Option("local", help="local or dask."),
     scheduler: str | None = typer.Option(None, help="Address of a running dask scheduler "
                                                     "(default: start a LocalCluster)."),
-    workers: int | None = typer.Option(None, help="Workers of the LocalCluster "
-                                                  "(default: CPU count)."),
+    workers: int | None = typer.Option(None, help="Worker processes: of the local executor "
+                                                  "(default: every usable CPU for three points "
+                                                  "or more) or of the LocalCluster (default: "
+                                                  "CPU count)."),
     replications: int | None = typer.Option(None, help="Replications per design point."),
     chunk: int | None = typer.Option(None, help="Design points per results file."),
     fixed_parameters: bool = typer.Option(

@@ -1,6 +1,7 @@
 """Executors: where a sweep's design points run, chosen apart from what runs.
 
-``local`` runs the points one after another in this process; ``dask`` submits them to a
+``local`` runs the points on this machine (forked worker processes, one per usable CPU, for
+three points or more; else one after another in this process); ``dask`` submits them to a
 dask.distributed cluster - a LocalCluster of ``workers`` single-threaded processes by default,
 or a running scheduler given by address (the same code path on a laptop and on a cluster;
 workers need this package and its params/ installed). Dask is an optional extra
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import InputError
 from .spec import ExperimentSpec
+from .workers import WORKERS_ENV, default_workers, detach_worker, pool_map
 
 __all__ = ["EXECUTORS", "LocalExecutor", "DaskExecutor", "make_executor", "WORKER_ENVIRON"]
 
@@ -24,10 +26,25 @@ PointTask = tuple[int, ExperimentSpec, int]
 Evaluate = Callable[[ExperimentSpec, int, int], dict]
 
 
+def _point_worker() -> None:
+    """A sweep's worker process: Ctrl-C is the sweep's, and each point runs its chunks in this
+    one process (the other workers have the other CPUs)."""
+    detach_worker()
+    os.environ[WORKERS_ENV] = "1"
+
+
 class LocalExecutor:
-    """Run the points one after another in this process."""
+    """Run the points on this machine: on forked worker processes, one per usable CPU, when
+    there are at least three (the rules of a run's chunks:
+    :func:`model.experiments.workers.default_workers`; ``workers`` or ``$EUCOALITION_WORKERS``
+    chooses), else one after another in this process. Either way a point's row is the same."""
 
     name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InputError("must be at least 1", field="--workers")
+        self.workers = workers
 
     def __enter__(self):
         return self
@@ -37,8 +54,16 @@ class LocalExecutor:
 
     def map(self, evaluate: Evaluate, tasks: Iterable[PointTask]) -> Iterator[tuple[int, dict]]:
         """Yield (point, evaluate(spec, point, stream)) for every task, in order."""
-        for point, spec, stream in tasks:
-            yield point, evaluate(spec, point, stream)
+        tasks = list(tasks)
+        workers = default_workers(len(tasks), self.workers)
+        if workers <= 1:
+            for point, spec, stream in tasks:
+                yield point, evaluate(spec, point, stream)
+            return
+        rows = pool_map(evaluate, [(spec, point, stream) for point, spec, stream in tasks],
+                        workers, initializer=_point_worker)
+        for (point, _, _), row in zip(tasks, rows):
+            yield point, row
 
 
 #: Dask configuration for the workers of the cluster the executor starts. A nanny sets
@@ -134,9 +159,7 @@ def make_executor(name: str, workers: int | None = None, scheduler: str | None =
     if name == "local":
         if scheduler:
             raise InputError("a scheduler address needs --executor dask", field="--scheduler")
-        if workers is not None:
-            raise InputError("workers apply to --executor dask only", field="--workers")
-        return LocalExecutor()
+        return LocalExecutor(workers)
     if name == "dask":
         return DaskExecutor(workers, scheduler)
     raise InputError(f"unknown executor '{name}' (expected one of {', '.join(EXECUTORS)})",

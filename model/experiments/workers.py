@@ -32,7 +32,7 @@ from ..abm.scenario import Scenario
 from ..abm.streams import BLOCK
 from ..errors import InputError
 
-__all__ = ["run_chunk", "release", "default_workers", "chunk_outputs", "WORKERS_ENV",
+__all__ = ["run_chunk", "release", "default_workers", "chunk_outputs", "pool_map", "WORKERS_ENV",
            "PARALLEL_FROM"]
 
 #: Environment variable that sets the default number of worker processes of a run.
@@ -145,13 +145,17 @@ def default_workers(chunks_to_run: int, workers: int | None = None) -> int:
 _JOB: tuple | None = None        # (scenario, seed, point, plan) of the worker's run
 
 
-def _start_worker(job: tuple) -> None:
+def detach_worker() -> None:
     """A worker ignores Ctrl-C (the run's process handles it) and writes to the real standard
     streams, not to whatever the parent had redirected them to (a progress bar's, whose lock
     another thread may have held at the fork)."""
-    global _JOB
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def _start_worker(job: tuple) -> None:
+    global _JOB
+    detach_worker()
     _JOB = job
 
 
@@ -161,32 +165,41 @@ def _worker_chunk(chunk: tuple[int, int]) -> RunOutput:
     return run_chunk(scenario, size, seed, point, first_block, plan)
 
 
-def chunk_outputs(scenario: Scenario, chunks: list[tuple[int, int]], seed: int, point: int,
-                  plan: Plan, workers: int) -> Iterator[RunOutput]:
-    """The outputs of ``chunks`` ((first_block, replications) each), in their order, from
-    ``workers`` forked processes; the plan is completed here first if it is not yet. At most
-    two chunks per worker are in flight, so finished outputs do not pile up. A worker that
-    dies (killed, or out of memory) stops the run with an error instead of a wait."""
-    if not plan.complete:
-        make_plan(scenario, seed, point, chunks[0][0], plan)
+def pool_map(fn: Callable, calls: list[tuple], workers: int,
+             initializer: Callable[..., None] = detach_worker,
+             initargs: tuple = ()) -> Iterator:
+    """``fn(*call)`` for every call, in their order, from ``workers`` forked processes started
+    with ``initializer(*initargs)``. At most two calls per worker are in flight, so finished
+    results do not pile up. A worker that dies (killed, or out of memory) stops the work with
+    an error instead of a wait."""
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker,
-                               initargs=((scenario, seed, point, plan),))
+                               initializer=initializer, initargs=initargs)
     try:
-        queued = iter(chunks)
+        queued = iter(calls)
         flight = deque()
         while True:
             try:
-                for c in islice(queued, 2 * workers - len(flight)):
-                    flight.append(pool.submit(_worker_chunk, c))
+                for call in islice(queued, 2 * workers - len(flight)):
+                    flight.append(pool.submit(fn, *call))
                 if not flight:
                     return
                 out = flight.popleft().result()
             except BrokenProcessPool:
-                raise InputError("a worker process stopped before finishing its chunk "
-                                 "(killed, or out of memory); the finished chunks are saved: "
-                                 "rerun with fewer workers or replications to resume",
+                raise InputError("a worker process stopped before finishing its work (killed, "
+                                 "or out of memory); what was finished is saved: rerun with "
+                                 "fewer workers or replications to resume",
                                  field="workers") from None
             yield out
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def chunk_outputs(scenario: Scenario, chunks: list[tuple[int, int]], seed: int, point: int,
+                  plan: Plan, workers: int) -> Iterator[RunOutput]:
+    """The outputs of ``chunks`` ((first_block, replications) each), in their order, from
+    ``workers`` forked processes (:func:`pool_map`); the plan is completed here first if it is
+    not yet."""
+    if not plan.complete:
+        make_plan(scenario, seed, point, chunks[0][0], plan)
+    yield from pool_map(_worker_chunk, [(c,) for c in chunks], workers,
+                        initializer=_start_worker, initargs=((scenario, seed, point, plan),))

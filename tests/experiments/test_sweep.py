@@ -130,6 +130,30 @@ def test_interrupted_sweep_resumes_to_identical_bytes(small_file, uninterrupted,
     assert tree(out) == tree(uninterrupted)
 
 
+def test_the_local_executor_on_two_workers_writes_the_same_bytes(small_file, uninterrupted,
+                                                                  tmp_path):
+    out = tmp_path / "two_workers"
+    run_sweep(small_file, out, workers=2)
+    assert tree(out) == tree(uninterrupted)
+
+
+def test_a_sweep_on_workers_interrupted_resumes_to_identical_bytes(small_file, uninterrupted,
+                                                                   tmp_path):
+    out = tmp_path / "resumed_on_workers"
+
+    def stop_after_three(done: int, total: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(small_file, out, workers=2, progress=stop_after_three)
+    assert not (out / "sweep.json").exists()
+    seen = []
+    run_sweep(small_file, out, workers=2, progress=lambda d, t: seen.append(d))
+    assert seen[0] >= 3 and seen[-1] == 6
+    assert tree(out) == tree(uninterrupted)
+
+
 def test_a_killed_run_that_lost_its_partial_points_also_resumes(small_file, uninterrupted,
                                                                 tmp_path):
     out = tmp_path / "killed"
@@ -415,6 +439,15 @@ def test_shipped_sweep_experiment_is_valid():
     assert plan.n_points == len(raw["sweep"]["parameters"]["china.budget"]) * len(
         raw["sweep"]["parameters"]["china.strategy"])
     assert {p.name for p in plan.sweep.parameters} == {"china.budget", "china.strategy"}
+
+
+def test_cli_local_sweep_takes_a_number_of_workers(small_file, uninterrupted, tmp_path, cli):
+    proc = cli("sweep", str(small_file), "--workers", "2", "--out", str(tmp_path / "w2"))
+    assert proc.code == 0, proc.stderr
+    assert tree(tmp_path / "w2") == tree(uninterrupted)
+    proc = cli("sweep", str(small_file), "--workers", "0", "--out", str(tmp_path / "w0"))
+    assert proc.code == 2 and "--workers" in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
 
 
 def test_cli_sweep_json_and_bad_param(small_file, uninterrupted, tmp_path, cli):
