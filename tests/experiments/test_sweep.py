@@ -109,7 +109,9 @@ def test_each_point_runs_with_its_own_point_index(small_file, uninterrupted):
     assert dr.loc[1.0, "p_adopted"] <= dr.loc[0.0, "p_adopted"]
 
 
-def test_interrupted_sweep_resumes_to_identical_bytes(small_file, uninterrupted, tmp_path):
+@pytest.mark.parametrize("workers", [None, 2])
+def test_interrupted_sweep_resumes_to_identical_bytes(small_file, uninterrupted, tmp_path,
+                                                      workers):
     out = tmp_path / "resumed"
     calls = []
 
@@ -119,13 +121,13 @@ def test_interrupted_sweep_resumes_to_identical_bytes(small_file, uninterrupted,
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(small_file, out, progress=stop_after_three)
+        run_sweep(small_file, out, workers=workers, progress=stop_after_three)
     assert (out / "chunks" / "part-00000.parquet").exists()
     assert not (out / "chunks" / "part-00001.parquet").exists()
     assert (out / ".partial" / "point-0000002.json").exists()
     assert not (out / "sweep.json").exists()
     seen = []
-    run_sweep(small_file, out, progress=lambda d, t: seen.append(d))
+    run_sweep(small_file, out, workers=workers, progress=lambda d, t: seen.append(d))
     assert seen[0] == 3 and seen[-1] == 6 and len(seen) == 4     # only points 3, 4, 5 ran
     assert tree(out) == tree(uninterrupted)
 
@@ -134,23 +136,6 @@ def test_the_local_executor_on_two_workers_writes_the_same_bytes(small_file, uni
                                                                   tmp_path):
     out = tmp_path / "two_workers"
     run_sweep(small_file, out, workers=2)
-    assert tree(out) == tree(uninterrupted)
-
-
-def test_a_sweep_on_workers_interrupted_resumes_to_identical_bytes(small_file, uninterrupted,
-                                                                   tmp_path):
-    out = tmp_path / "resumed_on_workers"
-
-    def stop_after_three(done: int, total: int) -> None:
-        if done == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(small_file, out, workers=2, progress=stop_after_three)
-    assert not (out / "sweep.json").exists()
-    seen = []
-    run_sweep(small_file, out, workers=2, progress=lambda d, t: seen.append(d))
-    assert seen[0] >= 3 and seen[-1] == 6
     assert tree(out) == tree(uninterrupted)
 
 
