@@ -121,8 +121,8 @@ def block_normals(seed: int, first_block: int, n_blocks: int, names: list[str]) 
     seed, the block and the parameter's name (not the experiment point):
     ``default_rng(SeedSequence(seed, spawn_key=(block, 1000, code))).standard_normal()``,
     computed for all of them at once (:mod:`model.abm.seeding`)."""
-    blocks = np.arange(first_block, first_block + n_blocks)
-    keys = np.array([(b, 1000, name_code(name)) for name in names for b in blocks.tolist()],
+    blocks = range(first_block, first_block + n_blocks)
+    keys = np.array([(b, 1000, name_code(name)) for name in names for b in blocks],
                     dtype=np.int64).reshape(len(names) * n_blocks, 3)
     return first_normals(seed, keys).reshape(len(names), n_blocks).T.copy()
 

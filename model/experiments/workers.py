@@ -1,4 +1,5 @@
-"""The chunks of one run, in this process or in worker processes.
+"""The chunks of one run, in this process or in worker processes (and :func:`pool_map`, the
+forked pool they share with a local sweep's points).
 
 A long run is a sequence of chunks of whole random blocks (:mod:`model.experiments.run`).
 Every chunk replays one plan - China's and the Commission's decisions, made on the expected
